@@ -1,0 +1,220 @@
+"""Credentials: one-time keys, password resets and changes, and revocation (SPEC 1.4).
+
+Revoking a customer's credentials ends every refresh token, session and outstanding key.
+
+Keys are 128-bit random values shown once in an email; only their SHA-256 is stored.
+"""
+
+import hashlib
+import secrets
+from datetime import timedelta
+from importlib import import_module
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import notifications
+from accounts.errors import (
+    CurrentPasswordWrong,
+    EmailConfirmationKeyInvalid,
+    PasswordMismatch,
+    PasswordResetKeyInvalid,
+)
+from accounts.models import CustomerKey, CustomerRefreshToken, CustomerSession
+from customers.lock_objects import customer_lock
+from customers.models import Customer, Store
+from customers.selectors import customer_get_by_email
+from customers.services import customer_check_password, customer_update
+
+EMAIL_CONFIRMATION_TIMEOUT = timedelta(days=7)
+_KEY_ERRORS = {
+    CustomerKey.Purpose.PASSWORD_RESET: PasswordResetKeyInvalid,
+    CustomerKey.Purpose.CONFIRM_EMAIL: EmailConfirmationKeyInvalid,
+}
+
+
+def hash_key(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def customer_keys_invalidate(*, customer: Customer, purpose: str | None = None) -> int:
+    """Mark the customer's outstanding keys (of one purpose, or all) as used."""
+    keys = CustomerKey.objects.filter(customer=customer, used_at__isnull=True)
+    if purpose:
+        keys = keys.filter(purpose=purpose)
+    return keys.update(used_at=timezone.now())
+
+
+def key_issue(*, customer: Customer, purpose: str, lifetime: timedelta) -> str:
+    """Create a key for `purpose`, invalidating older ones; return the raw key (never stored)."""
+    customer_keys_invalidate(customer=customer, purpose=purpose)
+    raw_key = secrets.token_hex(16)
+    CustomerKey.objects.create(
+        customer=customer,
+        purpose=purpose,
+        key_hash=hash_key(raw_key),
+        expires_at=timezone.now() + lifetime,
+    )
+    return raw_key
+
+
+def key_redeem(*, raw_key: str, purpose: str) -> Customer:
+    """Use up a live key and return its customer.
+
+    Raises:
+        PasswordResetKeyInvalid, EmailConfirmationKeyInvalid: unknown, used or expired key.
+    """
+    error_class = _KEY_ERRORS[purpose]
+    if not isinstance(raw_key, str) or not raw_key:
+        raise error_class()
+    key = (
+        CustomerKey.objects.select_for_update()
+        .select_related("customer")
+        .filter(key_hash=hash_key(raw_key), purpose=purpose)
+        .first()
+    )
+    customer = key.customer if key else None
+    if (
+        key is None
+        or not key.is_live
+        or customer.deleted_at is not None
+        or customer.anonymized_at is not None
+    ):
+        raise error_class()
+    key.used_at = timezone.now()
+    key.save(update_fields=["used_at"])
+    return customer
+
+
+def customer_credentials_revoke(
+    *,
+    customer: Customer,
+    keep_refresh_jti: str | None = None,
+    keep_session_key: str | None = None,
+) -> None:
+    """Revoke every refresh token and session and every outstanding key of the customer.
+
+    The caller's own refresh token or session can be kept (a password change keeps the
+    session that made it).
+    """
+    now = timezone.now()
+    tokens = CustomerRefreshToken.objects.filter(customer=customer, revoked_at__isnull=True)
+    if keep_refresh_jti:
+        tokens = tokens.exclude(jti=keep_refresh_jti)
+    tokens.update(revoked_at=now)
+    sessions = CustomerSession.objects.filter(customer=customer)
+    if keep_session_key:
+        sessions = sessions.exclude(session_key=keep_session_key)
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for session_key in sessions.values_list("session_key", flat=True):
+        store(session_key=session_key).delete()
+    sessions.delete()
+    customer_keys_invalidate(customer=customer)
+
+
+# --- Email confirmation ------------------------------------------------------------------------
+
+
+def email_confirmation_send(*, customer: Customer) -> None:
+    """Issue a confirmation key and email it after commit."""
+    key = key_issue(
+        customer=customer,
+        purpose=CustomerKey.Purpose.CONFIRM_EMAIL,
+        lifetime=EMAIL_CONFIRMATION_TIMEOUT,
+    )
+    notifications.send_email_confirmation(customer=customer, key=key)
+
+
+@transaction.atomic
+def email_confirm(*, raw_key: str) -> Customer:
+    """Redeem a confirmation key: the customer's email is verified from now on.
+
+    Raises:
+        EmailConfirmationKeyInvalid: unknown, used or expired key.
+    """
+    customer = key_redeem(raw_key=raw_key, purpose=CustomerKey.Purpose.CONFIRM_EMAIL)
+    if customer.email_verified_at is None:
+        customer.email_verified_at = timezone.now()
+        customer.save(update_fields=["email_verified_at", "updated_at"])
+    return customer
+
+
+# --- Password reset and change ----------------------------------------------------------------
+
+
+@transaction.atomic
+def password_reset_send(*, customer: Customer) -> None:
+    """Issue a reset key (older ones die) and email it after commit."""
+    key = key_issue(
+        customer=customer,
+        purpose=CustomerKey.Purpose.PASSWORD_RESET,
+        lifetime=timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT),
+    )
+    notifications.send_password_reset(customer=customer, key=key)
+
+
+def password_reset_request(*, store: Store, email: str) -> None:
+    """Send a reset email if `email` names a live customer of `store`; silent otherwise.
+
+    Callers answer the same way either way, so the response never tells whether the email
+    exists (SPEC 12).
+    """
+    customer = customer_get_by_email(store=store, email=email)
+    if customer is None or customer.anonymized_at is not None:
+        return
+    password_reset_send(customer=customer)
+
+
+def _check_confirmation(password: str, confirmation: str | None) -> None:
+    if confirmation is not None and password != confirmation:
+        raise PasswordMismatch(field="confirm_password")
+
+
+@transaction.atomic
+def password_reset_complete(
+    *, raw_key: str, password: str, confirmation: str | None = None
+) -> Customer:
+    """Set a new password with a reset key; every other credential of the customer dies.
+
+    Raises:
+        PasswordMismatch: `password` and `confirmation` differ.
+        PasswordResetKeyInvalid: unknown, used or expired key.
+        ValidationError: the password breaks the password rules.
+    """
+    _check_confirmation(password, confirmation)
+    customer = key_redeem(raw_key=raw_key, purpose=CustomerKey.Purpose.PASSWORD_RESET)
+    customer = customer_update(customer=customer, password=password)
+    notifications.send_password_changed(customer=customer)
+    return customer
+
+
+@transaction.atomic
+def customer_change_password(
+    *,
+    customer: Customer,
+    current_password: str,
+    new_password: str,
+    confirmation: str | None = None,
+    keep_refresh_jti: str | None = None,
+    keep_session_key: str | None = None,
+) -> Customer:
+    """Change the password after checking the current one; other sessions are signed out.
+
+    Raises:
+        CurrentPasswordWrong: `current_password` does not match.
+        PasswordMismatch: `new_password` and `confirmation` differ.
+        ValidationError: the new password breaks the password rules.
+    """
+    customer = customer_lock(customer=customer)
+    if not customer_check_password(customer=customer, password=current_password or ""):
+        raise CurrentPasswordWrong(field="password")
+    _check_confirmation(new_password, confirmation)
+    customer = customer_update(
+        customer=customer,
+        password=new_password,
+        keep_refresh_jti=keep_refresh_jti,
+        keep_session_key=keep_session_key,
+    )
+    notifications.send_password_changed(customer=customer)
+    return customer

@@ -1,0 +1,3 @@
+"""Integration API (TWC dialect) routes, mounted under /api/v2/."""
+
+urlpatterns: list = []

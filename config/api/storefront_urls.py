@@ -1,0 +1,3 @@
+"""Storefront API (Spryker Glue dialect) routes, mounted at the root."""
+
+urlpatterns: list = []

@@ -1,0 +1,21 @@
+"""Fast, isolated settings for the test suite."""
+
+from .base import *  # noqa: F403
+from .base import SIMPLE_JWT
+
+SECRET_KEY = "test-only-secret-key-0123456789abcdef0123456789abcdef"
+SIMPLE_JWT["SIGNING_KEY"] = SECRET_KEY
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "localhost"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    *PASSWORD_HASHERS,  # noqa: F405
+]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+STOREFRONT_URL = "https://shop.example.com"
+REST_FRAMEWORK = {**REST_FRAMEWORK, "TEST_REQUEST_DEFAULT_FORMAT": "json"}  # noqa: F405

@@ -1,0 +1,24 @@
+"""Routes: the admin, health probes, the OpenAPI schema and the three API dialects.
+
+Order matters where prefixes meet: the EverShop session routes (`/customer/login`,
+`/customers/logout`) come before the Storefront's `/customers/{reference}`.
+"""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config import health
+from config.api import admin_urls, integration_urls, storefront_urls
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/v2/", include(integration_urls.urlpatterns)),
+    path("api/", include(admin_urls.api_urlpatterns)),
+    path("", include(admin_urls.session_urlpatterns)),
+    path("", include(storefront_urls.urlpatterns)),
+]

@@ -1,0 +1,207 @@
+"""Stores, customer groups and customers, with their invariants as database constraints."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.hashers import is_password_usable, make_password
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField
+
+from config.models import TimeStampedModel
+
+STORE_CODE_VALIDATOR = RegexValidator(
+    r"^[A-Z0-9]{1,16}\Z", "A store code is 1 to 16 upper-case letters or digits.", "invalid"
+)
+REFERENCE_VALIDATOR = RegexValidator(
+    r"^[A-Za-z0-9._-]{1,64}\Z",
+    "A customer reference is 1 to 64 letters, digits, '-', '_' or '.'.",
+    "invalid",
+)
+DEFAULT_GROUP_ID = 1
+
+
+class Store(models.Model):
+    """A shop's store (Spryker "store", TWC "tenant"); every customer belongs to one."""
+
+    code = models.CharField(max_length=16, unique=True, validators=[STORE_CODE_VALIDATOR])
+    name = models.CharField(max_length=100)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The highest number handed out in `{code}--{n}` references; only ever grows.
+    last_reference_number = models.PositiveBigIntegerField(default=0, editable=False)
+    # Staff limited to some stores are listed here; staff listed nowhere see every store.
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="stores",
+        help_text=(
+            "Staff users limited to this store. A staff user assigned to no store sees all."
+        ),
+    )
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class CustomerGroup(models.Model):
+    """EverShop's customer group (`group_id`); group 1 "Default" always exists."""
+
+    name = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerState(models.TextChoices):
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+    INVITED = "invited"
+    DECLINED = "declined"
+
+
+class Salutation(models.TextChoices):
+    MR = "Mr"
+    MRS = "Mrs"
+    MS = "Ms"
+    DR = "Dr"
+
+
+class Gender(models.TextChoices):
+    MALE = "Male"
+    FEMALE = "Female"
+
+
+class OptinLevel(models.TextChoices):
+    SINGLE_OPT_IN = "single_opt_in"
+    CONFIRMED_OPT_IN = "confirmed_opt_in"
+    UNKNOWN = "unknown"
+
+
+class Customer(TimeStampedModel):
+    """A shopper's account in one store."""
+
+    State = CustomerState
+    Salutation = Salutation
+    Gender = Gender
+    OptinLevel = OptinLevel
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(max_length=64, validators=[REFERENCE_VALIDATOR])
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="customers")
+    email = models.EmailField(max_length=254)
+    password = models.CharField(max_length=128, editable=False)
+    salutation = models.CharField(max_length=3, choices=Salutation.choices, blank=True)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    gender = models.CharField(max_length=6, choices=Gender.choices, null=True, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    phone = PhoneNumberField(null=True, blank=True)
+    mobile = PhoneNumberField(null=True, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.ENABLED)
+    group = models.ForeignKey(
+        CustomerGroup, on_delete=models.PROTECT, default=DEFAULT_GROUP_ID, related_name="+"
+    )
+    accepts_marketing = models.BooleanField(default=False)
+    marketing_optin_level = models.CharField(
+        max_length=16, choices=OptinLevel.choices, null=True, blank=True
+    )
+    marketing_preferences_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    tax_exempt = models.BooleanField(default=False)
+    tax_exemptions = models.JSONField(default=list, blank=True)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    accepted_terms_at = models.DateTimeField(null=True, blank=True)
+    attribute_groups = models.JSONField(default=dict, blank=True)
+    last_login_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    anonymized_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                "store",
+                "reference",
+                name="customers_customer_reference_unique",
+                violation_error_code="customer_reference_taken",
+            ),
+            # Soft-deleted customers free their email and phone numbers (SPEC 1.2).
+            models.UniqueConstraint(
+                "store",
+                Lower("email"),
+                condition=Q(deleted_at__isnull=True),
+                name="customers_customer_email_unique",
+                violation_error_code="customer_email_taken",
+            ),
+            models.UniqueConstraint(
+                "store",
+                "phone",
+                condition=Q(deleted_at__isnull=True, phone__gt=""),
+                name="customers_customer_phone_unique",
+                violation_error_code="customer_phone_taken",
+            ),
+            models.UniqueConstraint(
+                "store",
+                "mobile",
+                condition=Q(deleted_at__isnull=True, mobile__gt=""),
+                name="customers_customer_mobile_unique",
+                violation_error_code="customer_phone_taken",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=CustomerState.values), name="customers_customer_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(salutation__in=[*Salutation.values, ""]),
+                name="customers_customer_salutation_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(gender__isnull=True) | Q(gender__in=Gender.values),
+                name="customers_customer_gender_valid",
+            ),
+            # TWC: a customer who does not accept marketing has no opt-in level.
+            models.CheckConstraint(
+                condition=Q(marketing_optin_level__isnull=True)
+                | Q(accepts_marketing=True, marketing_optin_level__in=OptinLevel.values),
+                name="customers_customer_optin_level_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="customers_customer_created_idx"),
+            models.Index(fields=["deleted_at"], name="customers_customer_deleted_idx"),
+        ]
+
+    def __str__(self) -> str:
+        # Never PII: this ends up in logs.
+        return self.reference or str(self.uuid)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_enabled(self) -> bool:
+        return self.state == self.State.ENABLED
+
+    @property
+    def is_email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    def set_password(self, raw_password: str | None) -> None:
+        """Hash `raw_password`; `None` makes the password unusable (invited, imported)."""
+        self.password = make_password(raw_password)
+
+    def has_usable_password(self) -> bool:
+        return is_password_usable(self.password)
+
+    def touch_login(self) -> None:
+        self.last_login_at = timezone.now()

@@ -1,0 +1,164 @@
+"""Field rules shared by every way a customer is written: normalisation and validation.
+
+Each function returns the normalised value or raises a Django `ValidationError` keyed by the
+domain field name, with a stable `code`, so every dialect can render it in its own envelope.
+"""
+
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import phonenumbers
+from django.conf import settings
+from django.contrib.auth.hashers import identify_hasher
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django_countries import countries
+from phonenumber_field.phonenumber import PhoneNumber
+
+ATTRIBUTE_VALUE_TYPES = ("STRING", "INTEGER", "DECIMAL", "BOOLEAN", "DATE")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def field_error(field: str, message: str, code: str) -> ValidationError:
+    return ValidationError({field: [ValidationError(message, code=code)]})
+
+
+def split_full_name(full_name: str) -> tuple[str, str]:
+    """Split at the first run of whitespace: the first word, then the rest (SPEC 1.2)."""
+    words = _WHITESPACE.split(full_name.strip())
+    if words == [""]:
+        return "", ""
+    return words[0], " ".join(words[1:])
+
+
+def normalise_email(value: Any, *, field: str = "email") -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise field_error(field, "This value is not a valid email address.", "invalid")
+    local, sep, domain = value.strip().rpartition("@")
+    return f"{local}{sep}{domain.lower()}" if sep else value.strip()
+
+
+def normalise_phone(value: Any, *, field: str) -> PhoneNumber | None:
+    """Parse `value` to E.164; empty means no number. National forms need a default region."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str | PhoneNumber):
+        raise field_error(field, "Enter a valid phone number.", "invalid_phone_number")
+    try:
+        number = PhoneNumber.from_string(str(value), region=settings.PHONENUMBER_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not number.is_valid():
+        raise field_error(
+            field,
+            "Enter a valid phone number in international format, e.g. +49 30 1234567.",
+            "invalid_phone_number",
+        )
+    return number
+
+
+def normalise_country(value: Any, *, field: str = "country") -> str:
+    """An ISO 3166-1 alpha-2 code, or an English country name resolved to its code."""
+    if isinstance(value, str) and value.strip():
+        text = value.strip()
+        if len(text) == 2 and text.upper() in countries:
+            return text.upper()
+        code = countries.by_name(text, insensitive=True)
+        if code:
+            return code
+    raise field_error(field, f"'{value}' is not a known country.", "invalid_country")
+
+
+def validate_date_of_birth(value: date | None, *, field: str = "date_of_birth") -> date | None:
+    if value is not None and value > timezone.now().date():
+        raise field_error(field, "The date of birth cannot be in the future.", "future_date")
+    return value
+
+
+def validate_tax_exemptions(value: Any, *, field: str = "tax_exemptions") -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise field_error(field, "Must be a list of strings.", "invalid")
+    return value
+
+
+def _value_fits(value_type: str, raw: str) -> bool:
+    if value_type == "STRING":
+        return True
+    if value_type == "INTEGER":
+        return re.fullmatch(r"[+-]?\d+", raw.strip()) is not None
+    if value_type == "DECIMAL":
+        try:
+            return Decimal(raw.strip()).is_finite()
+        except InvalidOperation:
+            return False
+    if value_type == "BOOLEAN":
+        return raw.strip().lower() in {"true", "false"}
+    try:  # DATE
+        date.fromisoformat(raw.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def validate_attribute_groups(value: Any, *, field: str = "attribute_groups") -> dict:
+    """TWC `attributeGroups`: groups of typed attributes; each value must parse as its type."""
+    if value is None:
+        return {}
+
+    def fail(message: str) -> ValidationError:
+        return field_error(field, message, "invalid_attribute_groups")
+
+    if not isinstance(value, dict):
+        raise fail("Must be an object of attribute groups.")
+    cleaned: dict[str, dict] = {}
+    for key, group in value.items():
+        if not isinstance(group, dict):
+            raise fail(f"Attribute group '{key}' must be an object.")
+        name = group.get("attribute_group", key)
+        attributes = group.get("attributes", {})
+        obsolete = group.get("is_obsolete", False)
+        if not isinstance(name, str) or not isinstance(obsolete, bool):
+            raise fail(f"Attribute group '{key}' has an invalid name or is_obsolete flag.")
+        if not isinstance(attributes, dict):
+            raise fail(f"Attribute group '{key}' must have an object of attributes.")
+        cleaned_attributes = {}
+        for attr_key, attribute in attributes.items():
+            if not isinstance(attribute, dict):
+                raise fail(f"Attribute '{key}.{attr_key}' must be an object.")
+            raw = attribute.get("attribute_value")
+            value_type = attribute.get("value_type", "STRING")
+            if value_type not in ATTRIBUTE_VALUE_TYPES:
+                raise fail(
+                    f"Attribute '{key}.{attr_key}' has an unknown value_type '{value_type}'."
+                )
+            if isinstance(raw, bool | int | float) and not isinstance(raw, str):
+                raw = str(raw).lower() if isinstance(raw, bool) else str(raw)
+            if not isinstance(raw, str) or not _value_fits(value_type, raw):
+                raise fail(f"Attribute '{key}.{attr_key}' is not a valid {value_type} value.")
+            cleaned_attributes[attr_key] = {"attribute_value": raw, "value_type": value_type}
+        cleaned[key] = {
+            "attribute_group": name,
+            "attributes": cleaned_attributes,
+            "is_obsolete": obsolete,
+        }
+    return cleaned
+
+
+def validate_password_hash(value: str, *, field: str = "password_hash") -> str:
+    """A hash already in one of the configured Django hasher formats (imports)."""
+    try:
+        identify_hasher(value)
+    except ValueError:
+        raise field_error(field, "Unknown password hash format.", "invalid_password_hash") from None
+    return value
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """Treat a naive datetime as UTC; never store a naive one."""
+    if value is not None and timezone.is_naive(value):
+        return timezone.make_aware(value, UTC)
+    return value
