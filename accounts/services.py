@@ -8,9 +8,12 @@ Keys are 128-bit random values shown once in an email; only their SHA-256 is sto
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
 from importlib import import_module
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,14 +21,23 @@ from accounts import notifications
 from accounts.errors import (
     CurrentPasswordWrong,
     EmailConfirmationKeyInvalid,
+    InvalidCredentials,
     PasswordMismatch,
     PasswordResetKeyInvalid,
 )
 from accounts.models import CustomerKey, CustomerRefreshToken, CustomerSession
+from accounts.throttling import login_check_allowed, login_record_failure, login_record_success
+from accounts.tokens import customer_may_act
+from customers.errors import TermsNotAccepted
 from customers.lock_objects import customer_lock
 from customers.models import Customer, Store
 from customers.selectors import customer_get_by_email
-from customers.services import customer_check_password, customer_update
+from customers.services import (
+    customer_check_password,
+    customer_create,
+    customer_record_login,
+    customer_update,
+)
 
 EMAIL_CONFIRMATION_TIMEOUT = timedelta(days=7)
 _KEY_ERRORS = {
@@ -217,4 +229,82 @@ def customer_change_password(
         keep_session_key=keep_session_key,
     )
     notifications.send_password_changed(customer=customer)
+    return customer
+
+
+# --- Registration and login -------------------------------------------------------------------
+
+
+@transaction.atomic
+def customer_register(
+    *,
+    store: Store,
+    password: str,
+    accepted_terms: bool | None = None,
+    confirmation: str | None = None,
+    **fields: Any,
+) -> Customer:
+    """Self-registration: an enabled customer, sent a confirmation email after commit.
+
+    With `REQUIRE_EMAIL_CONFIRMATION` the customer cannot log in before confirming.
+
+    `accepted_terms` is checked when the dialect has the notion (Storefront); `None` skips it.
+
+    Raises:
+        TermsNotAccepted: `accepted_terms` given and not exactly `True`.
+        PasswordMismatch: `password` and `confirmation` differ.
+        ValidationError, EmailAlreadyUsed, PhoneAlreadyUsed: as `customer_create`.
+    """
+    if accepted_terms is not None and accepted_terms is not True:
+        raise TermsNotAccepted(field="accepted_terms")
+    if password is not None:
+        _check_confirmation(password, confirmation)
+    now = timezone.now()
+    customer = customer_create(
+        store=store,
+        password=password,
+        state=Customer.State.ENABLED,
+        accepted_terms_at=now if accepted_terms else None,
+        **fields,
+    )
+    Customer.objects.filter(pk=customer.pk).update(self_registered=True)
+    customer.self_registered = True
+    email_confirmation_send(customer=customer)
+    return customer
+
+
+@cache
+def _dummy_hash() -> str:
+    return make_password("not-a-real-password-only-for-timing")
+
+
+def customer_may_log_in(customer: Customer) -> bool:
+    """Enabled, live, and confirmed when confirmation is required of this customer."""
+    if not customer_may_act(customer):
+        return False
+    unconfirmed = customer.self_registered and customer.email_verified_at is None
+    return not (settings.REQUIRE_EMAIL_CONFIRMATION and unconfirmed)
+
+
+def customer_login(*, store: Store, email: str, password: str) -> Customer:
+    """Check a customer's email and password; every failure looks and takes the same.
+
+    Raises:
+        LoginThrottled: the account is locked after too many failures (SPEC 3).
+        InvalidCredentials: unknown email, wrong password, or a customer who may not log in.
+    """
+    account = f"{store.code}:{email if isinstance(email, str) else ''}"
+    login_check_allowed(account=account)
+    customer = customer_get_by_email(store=store, email=email)
+    if customer is None or not customer.has_usable_password():
+        # Spend the time a real check takes, so timing does not reveal the email.
+        check_password(password or "", _dummy_hash())
+        ok = False
+    else:
+        ok = customer_check_password(customer=customer, password=password or "")
+    if not ok or not customer_may_log_in(customer):
+        login_record_failure(account=account)
+        raise InvalidCredentials()
+    login_record_success(account=account)
+    customer_record_login(customer=customer)
     return customer

@@ -121,6 +121,9 @@ class Customer(TimeStampedModel):
     tax_exemptions = models.JSONField(default=list, blank=True)
     email_verified_at = models.DateTimeField(null=True, blank=True)
     accepted_terms_at = models.DateTimeField(null=True, blank=True)
+    # Self-registered customers cannot log in before confirming their email (SPEC 4);
+    # customers created by staff or imports are vouched for.
+    self_registered = models.BooleanField(default=False, editable=False)
     attribute_groups = models.JSONField(default=dict, blank=True)
     last_login_at = models.DateTimeField(null=True, blank=True, editable=False)
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -1,0 +1,110 @@
+"""DRF authentication for the two kinds of caller: customers and staff users (SPEC 3).
+
+A customer is represented on `request.user` by a `CustomerPrincipal`, never by a Django user,
+so that staff permission checks cannot mistake one for the other.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.request import Request
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import TokenError
+
+from accounts.tokens import (
+    CUSTOMER,
+    CUSTOMER_CLAIM,
+    PRINCIPAL_CLAIM,
+    STAFF,
+    CustomerAccessToken,
+    customer_may_act,
+)
+from customers.models import Customer
+
+
+@dataclass(frozen=True)
+class CustomerPrincipal:
+    """An authenticated shopper. `session_key`/`refresh_jti` name the credential in use."""
+
+    customer: Customer
+    session_key: str | None = None
+
+    is_authenticated = True
+    is_staff = False
+    is_superuser = False
+    is_active = True
+
+    def has_perm(self, perm: str, obj: object = None) -> bool:
+        return False
+
+    def has_perms(self, perm_list: object, obj: object = None) -> bool:
+        return False
+
+
+def _bearer(request: Request) -> str | None:
+    parts = get_authorization_header(request).split()
+    if not parts or parts[0].lower() != b"bearer":
+        return None
+    if len(parts) != 2:
+        raise exceptions.AuthenticationFailed("Invalid Authorization header.")
+    return parts[1].decode("latin-1")
+
+
+def customer_from_access_token(raw: str) -> Customer:
+    """The live customer an access token names.
+
+    Raises:
+        AuthenticationFailed: malformed, expired or staff token, or a customer who may no
+            longer act (disabled, anonymized or deleted: tokens die at once, SPEC 12).
+    """
+    try:
+        token = CustomerAccessToken(raw)
+    except TokenError:
+        raise exceptions.AuthenticationFailed("Invalid or expired access token.") from None
+    if token.get(PRINCIPAL_CLAIM) != CUSTOMER:
+        raise exceptions.AuthenticationFailed("Invalid or expired access token.")
+    customer = (
+        Customer.objects.select_related("store").filter(uuid=token.get(CUSTOMER_CLAIM)).first()
+    )
+    if customer is None or not customer_may_act(customer):
+        raise exceptions.AuthenticationFailed("Invalid or expired access token.")
+    return customer
+
+
+class CustomerTokenAuthentication(BaseAuthentication):
+    """`Authorization: Bearer <customer access token>` from the Storefront's /access-tokens."""
+
+    def authenticate(self, request: Request) -> tuple[CustomerPrincipal, str] | None:
+        raw = _bearer(request)
+        if raw is None:
+            return None
+        return CustomerPrincipal(customer=customer_from_access_token(raw)), raw
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="storefront"'
+
+
+class StaffTokenAuthentication(JWTAuthentication):
+    """`Authorization: Bearer <staff access token>` from /api/auth/token; staff users only."""
+
+    def get_validated_token(self, raw_token: bytes):
+        token = super().get_validated_token(raw_token)
+        if token.get(PRINCIPAL_CLAIM) != STAFF:
+            raise exceptions.AuthenticationFailed("Not a staff token.")
+        return token
+
+    def get_user(self, validated_token) -> AbstractBaseUser:
+        user = super().get_user(validated_token)
+        if not user.is_staff:
+            raise exceptions.AuthenticationFailed("Not a staff user.")
+        return user
+
+
+def is_staff_user(user: object) -> bool:
+    return isinstance(user, AbstractBaseUser) and user.is_active and user.is_staff
+
+
+def customer_of(user: object) -> Customer | None:
+    return user.customer if isinstance(user, CustomerPrincipal) else None
