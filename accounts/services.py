@@ -157,7 +157,15 @@ def email_confirm(*, raw_key: str) -> Customer:
 
 @transaction.atomic
 def password_reset_send(*, customer: Customer) -> None:
-    """Issue a reset key (older ones die) and email it after commit."""
+    """Issue a reset key (older ones die) and email it after commit.
+
+    Raises:
+        CustomerNotFound: the customer is soft-deleted or anonymized (no one to write to).
+    """
+    if customer.deleted_at is not None or customer.anonymized_at is not None:
+        from customers.errors import CustomerNotFound
+
+        raise CustomerNotFound()
     key = key_issue(
         customer=customer,
         purpose=CustomerKey.Purpose.PASSWORD_RESET,
@@ -308,3 +316,56 @@ def customer_login(*, store: Store, email: str, password: str) -> Customer:
     login_record_success(account=account)
     customer_record_login(customer=customer)
     return customer
+
+
+def staff_login(*, username: str, password: str):
+    """Check a staff user's credentials (Admin API tokens), with the same lockout as customers.
+
+    Raises:
+        LoginThrottled: the account is locked after too many failures (SPEC 3).
+        InvalidCredentials: unknown user, wrong password, inactive or non-staff user.
+    """
+    from django.contrib.auth import authenticate
+
+    account = f"staff:{username if isinstance(username, str) else ''}"
+    login_check_allowed(account=account)
+    # Django's ModelBackend hashes the password for unknown users too (timing).
+    user = authenticate(username=username, password=password)
+    if user is None or not user.is_active or not user.is_staff:
+        login_record_failure(account=account)
+        raise InvalidCredentials()
+    login_record_success(account=account)
+    return user
+
+
+@transaction.atomic
+def staff_tokens_refresh(*, raw_refresh: str) -> tuple[str, str]:
+    """Trade a live staff refresh token for a new (access, refresh) pair; the old one dies.
+
+    Raises:
+        RefreshTokenInvalid: malformed, expired, blacklisted or customer token, or a user who
+            is no longer an active staff member.
+    """
+    from django.contrib.auth import get_user_model
+    from rest_framework_simplejwt.exceptions import TokenError
+    from rest_framework_simplejwt.settings import api_settings
+
+    from accounts.errors import RefreshTokenInvalid
+    from accounts.tokens import PRINCIPAL_CLAIM, STAFF, StaffRefreshToken
+
+    try:
+        refresh = StaffRefreshToken(raw_refresh)
+    except (TokenError, TypeError):
+        raise RefreshTokenInvalid() from None
+    # Customer refresh tokens are signed with the same key: only staff ones are accepted here.
+    if refresh.get(PRINCIPAL_CLAIM) != STAFF:
+        raise RefreshTokenInvalid()
+    user_id = refresh.get(api_settings.USER_ID_CLAIM)
+    user = get_user_model().objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first()
+    if user is None or not user.is_active or not user.is_staff:
+        raise RefreshTokenInvalid()
+    _, created = refresh.blacklist()
+    if not created:  # a concurrent refresh with the same token won
+        raise RefreshTokenInvalid()
+    new_refresh = StaffRefreshToken.for_user(user)
+    return str(new_refresh.access_token), str(new_refresh)

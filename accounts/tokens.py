@@ -23,6 +23,9 @@ PRINCIPAL_CLAIM = "principal"
 CUSTOMER = "customer"
 STAFF = "staff"
 CUSTOMER_CLAIM = "customer_uuid"
+# The access token names the refresh token issued with it, so that a password change made
+# with it can keep that one refresh token alive (SPEC 12).
+REFRESH_JTI_CLAIM = "refresh_jti"
 
 
 class CustomerAccessToken(Token):
@@ -60,6 +63,7 @@ def _issue(customer: Customer) -> CustomerTokenPair:
     access = CustomerAccessToken()
     access[PRINCIPAL_CLAIM] = CUSTOMER
     access[CUSTOMER_CLAIM] = str(customer.uuid)
+    access[REFRESH_JTI_CLAIM] = refresh["jti"]
     CustomerRefreshToken.objects.create(
         customer=customer,
         jti=refresh["jti"],

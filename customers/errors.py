@@ -56,3 +56,10 @@ class TermsNotAccepted(InvalidInput):
 class CustomerNotDeleted(Conflict):
     code = "customer_not_deleted"
     message = "Only a deleted customer can be restored."
+
+
+class InvalidFilter(InvalidInput):
+    """A list filter, ordering or page parameter has a value it cannot take."""
+
+    code = "invalid_filter"
+    message = "Invalid filter value."

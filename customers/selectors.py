@@ -4,6 +4,8 @@ Lookups are scoped: API callers only ever see live (not soft-deleted) customers 
 they may reach, and a missing customer is an error, never `None` for the caller to interpret.
 """
 
+from collections.abc import Mapping
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -12,7 +14,7 @@ from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import Lower
 
 from addresses.models import Address
-from customers.errors import CustomerNotFound, StoreForbidden, StoreNotFound
+from customers.errors import CustomerNotFound, InvalidFilter, StoreForbidden, StoreNotFound
 from customers.models import Customer, Store
 
 
@@ -107,3 +109,79 @@ def customer_get_by_email(*, store: Store, email: str) -> Customer | None:
         .filter(email_lower=email.strip().lower())
         .first()
     )
+
+
+# Columns the customer lists render; everything else stays in the database.
+CUSTOMER_LIST_COLUMNS = (
+    "id",
+    "uuid",
+    "store_id",
+    "state",
+    "group_id",
+    "email",
+    "first_name",
+    "last_name",
+    "created_at",
+    "updated_at",
+)
+
+
+def customer_list(*, filters: Mapping[str, Any], stores: QuerySet[Store]) -> QuerySet[Customer]:
+    """Live customers of `stores` matching `filters` (domain names, see CustomerFilter), ordered.
+
+    Raises:
+        InvalidFilter: a filter or ordering value is invalid; `field` names the filter.
+        StoreForbidden: the `store` filter names a store outside `stores`.
+    """
+    from customers.filters import CustomerFilter
+
+    store_ids = list(stores.values_list("pk", flat=True))
+    queryset = customers_live().only(*CUSTOMER_LIST_COLUMNS)
+    # Seeing every store (superusers, unrestricted staff) needs no store condition at all,
+    # which lets PostgreSQL count live rows from the small `deleted_at` index alone.
+    if len(store_ids) != Store.objects.count():
+        queryset = queryset.filter(store_id__in=store_ids)
+    filterset = CustomerFilter(data=filters, queryset=queryset)
+    if not filterset.is_valid():
+        name, messages = next(iter(filterset.errors.items()))
+        raise InvalidFilter(str(messages[0]), field=name)
+    store = filterset.form.cleaned_data.get("store")
+    if store is not None and store.pk not in store_ids:
+        raise StoreForbidden()
+    return filterset.qs
+
+
+SEARCH_LIMIT_MAX = 100
+
+
+def customer_search(
+    *,
+    store: Store,
+    email: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    phone: str | None = None,
+    mobile: str | None = None,
+    limit: int = 50,
+) -> QuerySet[Customer]:
+    """Live customers of `store` matching every given criterion, at most `limit` (<= 100).
+
+    Email and names match case-insensitively and exactly (email through the `lower(email)`
+    unique index); `phone` and `mobile` must already be E.164.
+    """
+    queryset = customers_live().filter(store=store)
+    if email:
+        queryset = queryset.alias(email_lower=Lower("email")).filter(
+            email_lower=email.strip().lower()
+        )
+    if first_name:
+        queryset = queryset.filter(first_name__iexact=first_name.strip())
+    if last_name:
+        queryset = queryset.filter(last_name__iexact=last_name.strip())
+    # `> ''` repeats the partial unique indexes' condition so that PostgreSQL uses them.
+    if phone:
+        queryset = queryset.filter(phone__gt="", phone=phone)
+    if mobile:
+        queryset = queryset.filter(mobile__gt="", mobile=mobile)
+    limit = max(1, min(limit, SEARCH_LIMIT_MAX))
+    return customers_with_addresses(queryset.order_by("id"))[:limit]

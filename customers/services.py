@@ -5,14 +5,17 @@ transaction, validates before it saves, and turns a lost race on a unique constr
 same domain error that the up-front check raises.
 """
 
+import json
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import CharField, F, Value
 from django.db.models.functions import Greatest, Lower
 from django.utils import timezone
 
@@ -77,7 +80,9 @@ def store_create(*, code: str, name: str, is_active: bool = True) -> tuple[Store
     """Create the store `code`, or return the existing one (idempotent on the code)."""
     store = Store(code=code, name=name, is_active=is_active)
     store.full_clean(validate_unique=False, validate_constraints=False)
-    store, created = Store.objects.get_or_create(code=code, defaults={"name": name})
+    store, created = Store.objects.get_or_create(
+        code=code, defaults={"name": name, "is_active": is_active}
+    )
     return store, created
 
 
@@ -89,6 +94,31 @@ def customer_group_delete(*, group: CustomerGroup) -> None:
 
 
 # --- Building and checking customers ----------------------------------------------------------
+
+
+def _normalised_field(name: str, value: Any) -> list[tuple[str, Any]]:
+    """The attribute values one input field sets, normalised (shared by every write path)."""
+    if name == "full_name":
+        first_name, last_name = validation.split_full_name(value or "")
+        return [("first_name", first_name), ("last_name", last_name)]
+    if name == "email":
+        return [("email", validation.normalise_email(value))]
+    if name in ("phone", "mobile"):
+        return [(name, validation.normalise_phone(value, field=name))]
+    if name == "date_of_birth":
+        return [(name, validation.validate_date_of_birth(value))]
+    if name == "tax_exemptions":
+        return [(name, validation.validate_tax_exemptions(value))]
+    if name == "attribute_groups":
+        return [(name, validation.validate_attribute_groups(value))]
+    if name in ("email_verified_at", "accepted_terms_at"):
+        return [(name, validation.aware(value))]
+    if name in ("salutation", "first_name", "last_name"):
+        return [(name, value or "")]
+    if name in ("gender", "marketing_optin_level") and value == "":
+        # Nullable choices: "no value" is null, which is what their check constraints allow.
+        return [(name, None)]
+    return [(name, value)]
 
 
 def _apply_fields(customer: Customer, fields: Mapping[str, Any]) -> None:
@@ -105,24 +135,8 @@ def _apply_fields(customer: Customer, fields: Mapping[str, Any]) -> None:
     marketing_before = (customer.accepts_marketing, customer.marketing_optin_level)
     for name, value in fields.items():
         try:
-            if name == "full_name":
-                customer.first_name, customer.last_name = validation.split_full_name(value or "")
-            elif name == "email":
-                customer.email = validation.normalise_email(value)
-            elif name in ("phone", "mobile"):
-                setattr(customer, name, validation.normalise_phone(value, field=name))
-            elif name == "date_of_birth":
-                customer.date_of_birth = validation.validate_date_of_birth(value)
-            elif name == "tax_exemptions":
-                customer.tax_exemptions = validation.validate_tax_exemptions(value)
-            elif name == "attribute_groups":
-                customer.attribute_groups = validation.validate_attribute_groups(value)
-            elif name in ("email_verified_at", "accepted_terms_at"):
-                setattr(customer, name, validation.aware(value))
-            elif name in ("salutation", "first_name", "last_name"):
-                setattr(customer, name, value or "")
-            else:
-                setattr(customer, name, value)
+            for attname, normalised in _normalised_field(name, value):
+                setattr(customer, attname, normalised)
         except ValidationError as error:
             collect(error)
 
@@ -385,36 +399,47 @@ def customers_check_batch(
                 seen[(name, value)] = index
 
     live = Customer.objects.filter(store=store, deleted_at__isnull=True)
-    taken = {
-        "email": set(
-            live.alias(email_lower=Lower("email"))
-            .filter(email_lower__in=keys["email"])
+    lookups = {
+        "email": lambda chunk: (
+            live.annotate(email_lower=Lower("email"))
+            .filter(email_lower__in=chunk)
             .values_list("email_lower", flat=True)
-        )
-        if keys["email"]
-        else set(),
-        "phone": {
-            str(p) for p in live.filter(phone__in=keys["phone"]).values_list("phone", flat=True)
-        }
-        if keys["phone"]
-        else set(),
-        "mobile": {
-            str(p) for p in live.filter(mobile__in=keys["mobile"]).values_list("mobile", flat=True)
-        }
-        if keys["mobile"]
-        else set(),
-        "reference": set(
-            Customer.objects.filter(store=store, reference__in=keys["reference"]).values_list(
-                "reference", flat=True
-            )
-        )
-        if keys["reference"]
-        else set(),
+        ),
+        # The numbers are E.164 strings already: as `Value`s they skip the phone field's
+        # per-value parsing, which cost more than the query for a batch of thousands. The
+        # `> ''` repeats the unique indexes' condition: PostgreSQL cannot infer it from a
+        # long IN list, and without it scans the table.
+        "phone": lambda chunk: live.filter(
+            phone__gt="", phone__in=[Value(n, output_field=_E164_TEXT) for n in chunk]
+        ).values_list("phone", flat=True),
+        "mobile": lambda chunk: live.filter(
+            mobile__gt="", mobile__in=[Value(n, output_field=_E164_TEXT) for n in chunk]
+        ).values_list("mobile", flat=True),
+        "reference": lambda chunk: Customer.objects.filter(
+            store=store, reference__in=chunk
+        ).values_list("reference", flat=True),
+    }
+    taken = {
+        name: {str(value) for chunk in _chunked(keys[name]) for value in lookup(chunk)}
+        for name, lookup in lookups.items()
     }
     for (name, value), index in seen.items():
         if value in taken[name]:
             problems.setdefault(index, []).append((_error_for(name), name))
     return problems
+
+
+# One output field for every phone `Value` (building one per value was the costly part).
+_E164_TEXT = CharField()
+# Keys per lookup query: small enough that PostgreSQL probes the unique indexes instead of
+# scanning the table, whatever its statistics say (measured: 4x faster than 5,000 at once).
+LOOKUP_CHUNK = 500
+
+
+def _chunked(values: Iterable[str]) -> Iterable[list[str]]:
+    values = list(values)
+    for start in range(0, len(values), LOOKUP_CHUNK):
+        yield values[start : start + LOOKUP_CHUNK]
 
 
 def _error_for(name: str) -> type[EmailAlreadyUsed | PhoneAlreadyUsed | ReferenceAlreadyUsed]:
@@ -621,3 +646,236 @@ def customer_terms_check(*, accepted_terms: Any) -> None:
 
     if accepted_terms is not True:
         raise TermsNotAccepted(field="accepted_terms")
+
+
+# --- Bulk import fast path --------------------------------------------------------------------
+# A million-row import cannot afford a model instance and `full_clean()` per row (about 1.6 ms
+# a row, measured). These functions apply the same rules, from the same definitions
+# (`_normalised_field`, the model fields via `validation.model_field_clean`, the address
+# rules), to plain column values, and insert them with PostgreSQL's COPY.
+
+
+@dataclass
+class CustomerRow:
+    """A validated, unsaved customer as column values, with its addresses' column values.
+
+    It reads like a `CustomerDraft` (`.customer.email`, `.reference`), so the set-based
+    uniqueness check and the reference allocation take either.
+    """
+
+    values: dict[str, Any]
+    addresses: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def customer(self) -> "CustomerRow":
+        return self
+
+    @property
+    def email(self) -> str:
+        return self.values["email"]
+
+    @property
+    def phone(self) -> Any:
+        return self.values.get("phone")
+
+    @property
+    def mobile(self) -> Any:
+        return self.values.get("mobile")
+
+    @property
+    def reference(self) -> str:
+        return self.values.get("reference", "")
+
+    @reference.setter
+    def reference(self, value: str) -> None:
+        self.values["reference"] = value
+
+
+def customer_groups_known() -> frozenset[int]:
+    """The ids of the customer groups, read once per import batch instead of once per row."""
+    return frozenset(CustomerGroup.objects.values_list("pk", flat=True))
+
+
+def customer_row_build(
+    *,
+    group_ids: frozenset[int],
+    password_hash: str | None = None,
+    reference: str | None = None,
+    addresses: Iterable[Mapping[str, Any]] = (),
+    **fields: Any,
+) -> CustomerRow:
+    """Validate a new customer like `customer_build`, as column values (the import path).
+
+    `group_ids` comes from `customer_groups_known()`. Without `password_hash` the password is
+    unusable.
+
+    Raises:
+        ValidationError: keyed by domain field names (addresses as `addresses.<i>.<field>`),
+            with the same messages and codes as `customer_build`.
+    """
+    from addresses.services import address_values_build
+
+    unknown = set(fields) - CUSTOMER_FIELDS
+    if unknown:
+        raise TypeError(f"Not customer fields: {sorted(unknown)}")
+    values: dict[str, Any] = {}
+    errors: dict[str, list[ValidationError]] = {}
+
+    def collect(error: ValidationError, prefix: str = "") -> None:
+        for name, messages in error.error_dict.items():
+            errors.setdefault(f"{prefix}{name}", []).extend(messages)
+
+    for name, value in fields.items():
+        try:
+            values.update(_normalised_field(name, value))
+        except ValidationError as error:
+            collect(error)
+    # TWC: no marketing consent means no opt-in level (as in `_apply_fields`).
+    if not values.get("accepts_marketing", False):
+        values["marketing_optin_level"] = None
+    if any(name in fields for name in _MARKETING_FIELDS):
+        values["marketing_preferences_updated_at"] = timezone.now()
+    values.setdefault("email", "")
+    for name, value in list(values.items()):
+        if name in ("phone", "mobile") and value is not None and name not in errors:
+            # `normalise_phone` applied the phone field's rule (a valid number); E.164 text
+            # is what the column stores, and re-checking it costs more than the rest of a row.
+            values[name] = value.as_e164
+            continue
+        if name in errors or name in ("group_id", "marketing_preferences_updated_at"):
+            continue
+        try:
+            values[name] = validation.model_field_clean(Customer, name, value)
+        except ValidationError as error:
+            collect(error)
+    if "group_id" in values and values["group_id"] not in group_ids:
+        group = Customer._meta.get_field("group")
+        errors["group"] = [
+            ValidationError(
+                group.error_messages["invalid"],
+                code="invalid",
+                params={
+                    "model": CustomerGroup._meta.verbose_name,
+                    "pk": values["group_id"],
+                    "field": "id",
+                    "value": values["group_id"],
+                },
+            )
+        ]
+    try:
+        values["password"] = (
+            validation.validate_password_hash(password_hash)
+            if password_hash
+            # What `make_password(None)` stores ("!" and 40 random characters), without its
+            # per-character `secrets.choice` loop, which cost 0.15 ms a row.
+            else UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(20)
+        )
+    except ValidationError as error:
+        collect(error)
+    if reference:
+        try:
+            values["reference"] = validation.model_field_clean(Customer, "reference", reference)
+        except ValidationError as error:
+            collect(error)
+    address_values = []
+    for index, data in enumerate(addresses):
+        try:
+            address_values.append(address_values_build(**data))
+        except ValidationError as error:
+            collect(error, prefix=f"addresses.{index}.")
+    if errors:
+        raise ValidationError(errors)
+    # The first address of a customer is its default shipping and billing address.
+    for index, address in enumerate(address_values):
+        address["is_default_shipping"] = address["is_default_billing"] = index == 0
+    return CustomerRow(values=values, addresses=address_values)
+
+
+def _copy_rows(model: type, rows: list[dict[str, Any]]) -> None:
+    """COPY `rows` (attname -> value, missing ones take the field default) into `model`."""
+    now = timezone.now()
+    fields = list(model._meta.concrete_fields)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    # Per column: its attname, a constant default (or a callable one), and JSON or not.
+    plan = []
+    for f in fields:
+        is_json = f.get_internal_type() == "JSONField"
+        if f.attname in ("created_at", "updated_at"):
+            default, factory = now, None
+        elif f.has_default() and callable(f.default) and not is_json:
+            default, factory = None, f.default
+        else:
+            default, factory = f.get_default(), None
+            if is_json and default is not None:
+                default = json.dumps(default)
+        plan.append((f.attname, default, factory, is_json))
+    missing = object()
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg 3's own cursor: Django's wrapper has no copy()
+        with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                record = []
+                for attname, default, factory, is_json in plan:
+                    value = row.get(attname, missing)
+                    if value is missing:
+                        value = factory() if factory is not None else default
+                    elif is_json and value is not None:
+                        value = json.dumps(value)
+                    record.append(value)
+                copy.write_row(record)
+
+
+def _next_ids(model: type, count: int) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [model._meta.db_table, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@transaction.atomic
+def customers_rows_insert(*, store: Store, rows: list[CustomerRow]) -> None:
+    """Insert validated, conflict-free rows (see `customers_check_batch`) in one go.
+
+    On PostgreSQL the keys are taken from the sequences up front and the rows are streamed
+    with COPY (an order of magnitude faster than INSERT); elsewhere it is `bulk_create`.
+
+    Raises:
+        EmailAlreadyUsed, PhoneAlreadyUsed, ReferenceAlreadyUsed: a concurrent writer won a race.
+    """
+    if not rows:
+        return
+    _assign_references(store, rows)
+    if connection.vendor != "postgresql":
+        drafts = [
+            CustomerDraft(
+                customer=Customer(store=store, **row.values),
+                addresses=[Address(**address) for address in row.addresses],
+            )
+            for row in rows
+        ]
+        customers_insert_batch(store=store, drafts=drafts)
+        return
+    import psycopg
+
+    customer_ids = _next_ids(Customer, len(rows))
+    address_ids = iter(_next_ids(Address, sum(len(row.addresses) for row in rows)))
+    addresses = []
+    for row, customer_id in zip(rows, customer_ids, strict=True):
+        row.values["id"] = customer_id
+        row.values["store_id"] = store.pk
+        for address in row.addresses:
+            address["id"] = next(address_ids)
+            address["customer_id"] = customer_id
+            addresses.append(address)
+    try:
+        with transaction.atomic():
+            _copy_rows(Customer, [row.values for row in rows])
+    except psycopg.errors.IntegrityError as error:
+        try:
+            raise IntegrityError(str(error)) from error
+        except IntegrityError as wrapped:
+            raise_for_integrity_error(wrapped)
+    _copy_rows(Address, addresses)

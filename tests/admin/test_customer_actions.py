@@ -1,0 +1,213 @@
+"""The customer grid's actions, each through its service (SPEC 7)."""
+
+from datetime import UTC, date, datetime, timedelta
+
+from django.contrib.messages import get_messages
+from django.core import mail
+from django.utils import timezone
+
+from accounts.models import CustomerKey, CustomerRefreshToken
+from customers.models import Customer
+from tests.admin.conftest import CHANGELIST_URL, action
+from tests.factories.customers import AddressFactory, CustomerFactory
+
+
+def messages_of(response) -> list[tuple[str, str]]:
+    return [(m.level_tag, m.message) for m in get_messages(response.wsgi_request)]
+
+
+def refresh_token(customer: Customer) -> CustomerRefreshToken:
+    return CustomerRefreshToken.objects.create(
+        customer=customer,
+        jti=f"jti-{customer.pk}",
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+
+
+def test_enable_action(admin_client, customer, other_customer):
+    # given
+    Customer.objects.filter(pk__in=[customer.pk, other_customer.pk]).update(state="disabled")
+
+    # when
+    response = admin_client.post(CHANGELIST_URL, action("enable_customers", customer))
+
+    # then
+    assert response.status_code == 302
+    assert messages_of(response) == [("success", "1 customer enabled.")]
+    states = dict(Customer.objects.values_list("pk", "state"))
+    assert states == {customer.pk: "enabled", other_customer.pk: "disabled"}
+
+
+def test_disable_action_revokes_refresh_tokens(admin_client, customer, other_customer):
+    # given
+    token = refresh_token(customer)
+
+    # when
+    response = admin_client.post(
+        CHANGELIST_URL, action("disable_customers", customer, other_customer)
+    )
+
+    # then
+    assert messages_of(response) == [("success", "2 customers disabled.")]
+    assert set(Customer.objects.values_list("state", flat=True)) == {"disabled"}
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+
+
+def test_anonymize_action(admin_client, customer):
+    # given
+    AddressFactory(customer=customer)
+
+    # when
+    response = admin_client.post(CHANGELIST_URL, action("anonymize_customers", customer))
+
+    # then
+    assert messages_of(response) == [("success", "1 customer anonymized.")]
+    customer.refresh_from_db()
+    assert customer.email == f"anonymized-{customer.uuid}@invalid"
+    assert (customer.first_name, customer.last_name, customer.state) == ("", "", "disabled")
+    assert customer.anonymized_at is not None
+    assert customer.addresses.get().address1 == ""
+
+
+def test_soft_delete_action(admin_client, customer):
+    # when
+    response = admin_client.post(CHANGELIST_URL, action("soft_delete_customers", customer))
+
+    # then
+    assert messages_of(response) == [("success", "1 customer soft-deleted.")]
+    customer.refresh_from_db()
+    assert customer.deleted_at is not None
+
+
+def test_restore_action(admin_client, customer):
+    # given
+    Customer.objects.filter(pk=customer.pk).update(deleted_at=timezone.now())
+
+    # when
+    response = admin_client.post(CHANGELIST_URL, action("restore_customers", customer))
+
+    # then
+    assert messages_of(response) == [("success", "1 customer restored.")]
+    customer.refresh_from_db()
+    assert customer.deleted_at is None
+
+
+def test_restore_action_reports_domain_errors(admin_client, store, customer):
+    # given
+    gone = CustomerFactory(
+        store=store, reference="C--9", email="JOHN.SMITH@example.com", deleted_at=timezone.now()
+    )
+
+    # when
+    response = admin_client.post(CHANGELIST_URL, action("restore_customers", gone, customer))
+
+    # then
+    assert response.status_code == 302
+    assert messages_of(response) == [
+        ("error", f"{customer.reference}: Only a deleted customer can be restored."),
+        ("error", "C--9: email: This email address is already used by another customer."),
+    ]
+    gone.refresh_from_db()
+    assert gone.deleted_at is not None
+
+
+def test_send_password_reset_action(
+    admin_client, customer, other_customer, django_capture_on_commit_callbacks
+):
+    # given
+    Customer.objects.filter(pk=other_customer.pk).update(deleted_at=timezone.now())
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            CHANGELIST_URL, action("send_password_reset", customer, other_customer)
+        )
+
+    # then
+    assert messages_of(response) == [
+        ("error", f"{other_customer.reference}: Customer not found."),
+        ("success", "1 customer sent a password-reset email."),
+    ]
+    assert [message.to for message in mail.outbox] == [["john.smith@example.com"]]
+    assert CustomerKey.objects.get().customer == customer
+
+
+def test_delete_selected_action_deletes_through_the_service(admin_client, customer):
+    # given
+    token = refresh_token(customer)
+    AddressFactory(customer=customer)
+
+    # when
+    confirm = admin_client.post(CHANGELIST_URL, action("delete_selected", customer))
+    response = admin_client.post(
+        CHANGELIST_URL, {**action("delete_selected", customer), "post": "yes"}
+    )
+
+    # then
+    assert confirm.status_code == 200
+    assert confirm.context["perms_lacking"] == set()
+    assert response.status_code == 302
+    assert Customer.objects.count() == 0
+    assert CustomerRefreshToken.objects.filter(pk=token.pk).exists() is False
+
+
+def test_export_csv_action(admin_client, store):
+    # given
+    customer = CustomerFactory(
+        store=store,
+        reference="DE--7",
+        email="anna.berg@example.com",
+        first_name="Anna",
+        last_name="=Berg",
+        salutation="Ms",
+        gender="Female",
+        date_of_birth=date(1990, 5, 17),
+        phone="+49301234567",
+        accepts_marketing=True,
+        marketing_optin_level="single_opt_in",
+        email_verified_at=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+    )
+    AddressFactory(
+        customer=customer,
+        first_name="Anna",
+        last_name="Berg",
+        address1="Main Street 1",
+        postcode="10115",
+        city="Berlin",
+        phone="22111-3-4-5",
+        is_default_shipping=True,
+        is_default_billing=True,
+    )
+    bare = CustomerFactory(
+        store=store,
+        reference="DE--8",
+        email="ben@example.com",
+        first_name="Ben",
+        last_name="Kurz",
+        salutation="",
+        email_verified_at=None,
+    )
+
+    # when
+    response = admin_client.post(CHANGELIST_URL, action("export_csv", bare, customer))
+
+    # then
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="customers-')
+    body = b"".join(response.streaming_content).decode()
+    assert body.split("\r\n") == [
+        "reference,email,first_name,last_name,salutation,gender,date_of_birth,phone,mobile,"
+        "state,group_id,accepts_marketing,marketing_optin_level,tax_exempt,tax_exemptions,"
+        "attribute_groups,email_verified_at,address_label,address_salutation,"
+        "address_first_name,address_last_name,address_company,address_address1,"
+        "address_address2,address_address3,address_postcode,address_city,address_province,"
+        "address_province_code,address_country,address_phone,address_email",
+        "DE--7,anna.berg@example.com,Anna,'=Berg,Ms,Female,1990-05-17,+49301234567,,enabled,1,"
+        "true,single_opt_in,false,,,2024-01-02T03:04:05+00:00,,,Anna,Berg,,Main Street 1,,,"
+        "10115,Berlin,,,DE,22111-3-4-5,",
+        "DE--8,ben@example.com,Ben,Kurz,,,,,,enabled,1,false,,false,,,,,,,,,,,,,,,,,,",
+        "",
+    ]
+    assert customer.password not in body

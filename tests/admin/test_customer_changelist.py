@@ -1,0 +1,167 @@
+"""The customer grid: search, filters, columns and query counts (SPEC 7)."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from customers.models import Customer
+from tests.admin.conftest import CHANGELIST_URL
+from tests.factories.customers import CustomerFactory, CustomerGroupFactory, StoreFactory
+
+
+def listed(response) -> list[str]:
+    """References on the changelist page, in display order."""
+    return [customer.reference for customer in response.context["cl"].result_list]
+
+
+def test_changelist_lists_customers_newest_first(admin_client, customer, other_customer):
+    # when
+    response = admin_client.get(CHANGELIST_URL)
+
+    # then
+    assert response.status_code == 200
+    assert listed(response) == [other_customer.reference, customer.reference]
+    content = response.content.decode()
+    assert "john.smith@example.com" in content
+    assert "John Smith" in content
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        pytest.param("john smi", ["C--1"], id="name_substring_across_words_case"),
+        pytest.param("SMITH@EXAMPLE", ["C--1"], id="email_substring_case"),
+        pytest.param("c--2", ["C--2"], id="exact_reference_case_insensitive_case"),
+        pytest.param("+49 (30) 123-4567", ["C--1"], id="phone_in_any_format_case"),
+        pytest.param("+49 171 1234567", ["C--2"], id="mobile_in_any_format_case"),
+        pytest.param("4567", ["C--1"], id="phone_digits_case"),
+        pytest.param("jo", [], id="short_substring_matches_nothing_case"),
+        pytest.param("nobody", [], id="no_match_case"),
+        pytest.param("@example.com", ["C--2", "C--1"], id="newest_first_case"),
+    ],
+)
+def test_changelist_search(admin_client, store, term, expected):
+    # given
+    CustomerFactory(
+        store=store,
+        reference="C--1",
+        email="john.smith@example.com",
+        first_name="John",
+        last_name="Smith",
+        phone="+49301234567",
+    )
+    CustomerFactory(
+        store=store,
+        reference="C--2",
+        email="jane.doe@example.com",
+        first_name="Jane",
+        last_name="Doe",
+        mobile="+491711234567",
+    )
+
+    # when
+    response = admin_client.get(CHANGELIST_URL, {"q": term})
+
+    # then
+    assert response.status_code == 200
+    assert listed(response) == expected
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        pytest.param({}, ["C--4", "C--3", "C--2", "C--1"], id="all_including_deleted_case"),
+        pytest.param({"deleted": "no"}, ["C--3", "C--2", "C--1"], id="live_only_case"),
+        pytest.param({"deleted": "yes"}, ["C--4"], id="deleted_only_case"),
+        pytest.param({"state": "disabled"}, ["C--2"], id="state_case"),
+        pytest.param({"email_verified": "no"}, ["C--3"], id="email_not_verified_case"),
+        pytest.param({"accepts_marketing__exact": "1"}, ["C--1"], id="marketing_case"),
+    ],
+)
+def test_changelist_filters(admin_client, store, params, expected):
+    # given
+    CustomerFactory(store=store, reference="C--1", accepts_marketing=True)
+    CustomerFactory(store=store, reference="C--2", state=Customer.State.DISABLED)
+    CustomerFactory(store=store, reference="C--3", email_verified_at=None)
+    CustomerFactory(store=store, reference="C--4", deleted_at=timezone.now())
+
+    # when
+    response = admin_client.get(CHANGELIST_URL, params)
+
+    # then
+    assert response.status_code == 200
+    assert listed(response) == expected
+
+
+def test_changelist_filters_by_store_and_group(admin_client, store, other_store):
+    # given
+    group = CustomerGroupFactory(name="Wholesale")
+    CustomerFactory(store=store, reference="C--1")
+    CustomerFactory(store=other_store, reference="C--2")
+    CustomerFactory(store=other_store, reference="C--3", group=group)
+
+    # when
+    by_store = admin_client.get(CHANGELIST_URL, {"store": str(other_store.pk)})
+    by_group = admin_client.get(CHANGELIST_URL, {"group__id__exact": str(group.pk)})
+
+    # then
+    assert listed(by_store) == ["C--3", "C--2"]
+    assert listed(by_group) == ["C--3"]
+
+
+def test_changelist_of_store_limited_staff_shows_only_its_stores(
+    client, django_user_model, store, other_store
+):
+    # given
+    staff = django_user_model.objects.create_user(
+        username="limited", password="a-long-staff-password", is_staff=True
+    )
+    staff.user_permissions.set(Permission.objects.filter(codename="view_customer"))
+    other_store.staff.add(staff)
+    CustomerFactory(store=store, reference="C--1")
+    CustomerFactory(store=other_store, reference="C--2")
+    client.force_login(staff)
+
+    # when
+    response = client.get(CHANGELIST_URL)
+
+    # then
+    assert response.status_code == 200
+    assert listed(response) == ["C--2"]
+
+
+def _changelist_queries(admin_client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(CHANGELIST_URL)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_changelist_query_count_does_not_grow_with_rows(admin_client, store):
+    # given
+    CustomerFactory(store=store)
+    one_row = _changelist_queries(admin_client)
+    for index in range(10):
+        group = CustomerGroupFactory()
+        CustomerFactory(store=StoreFactory(code=f"X{index}"), group=group)
+
+    # when
+    eleven_rows = _changelist_queries(admin_client)
+
+    # then
+    assert eleven_rows == one_row
+
+
+def test_changelist_counts_rows_exactly_on_small_tables(admin_client, store):
+    # given
+    for _ in range(3):
+        CustomerFactory(store=store)
+
+    # when
+    response = admin_client.get(CHANGELIST_URL)
+
+    # then
+    assert response.context["cl"].result_count == 3
+    assert response.context["cl"].full_result_count is None
