@@ -1,0 +1,466 @@
+"""The Admin API dialect (EverShop): envelope, error map, paginator, base views, auth wiring.
+
+Every Admin API view (`/api/...`, `/customer/login`, `/customers/logout`) derives from one of
+the base classes here, so that all of them answer errors as EverShop does:
+`{"error": {"status": 404, "message": "Customer not found"}}` with that HTTP status.
+"""
+
+import math
+import re
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, RawPostDataException
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions, status
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView, set_rollback
+
+from accounts.authentication import (
+    CustomerPrincipal,
+    CustomerTokenAuthentication,
+    StaffTokenAuthentication,
+)
+from accounts.permissions import IsCustomer, StaffModelPermissions
+from accounts.sessions import SESSION_COOKIE, SESSION_HEADER, CustomerSessionAuthentication
+from config.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+)
+
+DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+class ErrorSpec(NamedTuple):
+    status: int
+    # None: the domain error's own message, prefixed by the wire field it names, if any.
+    message: str | None = None
+
+
+# Domain error code -> EverShop status and message (SPEC 5). tests/test_error_maps.py checks
+# that every DomainError code has an entry here.
+ERROR_MAP: dict[str, ErrorSpec] = {
+    "store_not_found": ErrorSpec(400, "store: Unknown store."),
+    "store_forbidden": ErrorSpec(403, "You may not access this store."),
+    "customer_group_not_found": ErrorSpec(400, "group_id: Customer group does not exist."),
+    "customer_group_protected": ErrorSpec(409, "The default customer group cannot be deleted."),
+    "customer_not_found": ErrorSpec(404, "Customer not found"),
+    "customer_email_taken": ErrorSpec(409, "Email already in use"),
+    "customer_phone_taken": ErrorSpec(409, "Phone number already in use"),
+    "customer_reference_taken": ErrorSpec(409, "Customer reference already in use"),
+    "customer_reference_immutable": ErrorSpec(400),
+    "customer_not_deleted": ErrorSpec(409),
+    "terms_not_accepted": ErrorSpec(400),
+    "invalid_filter": ErrorSpec(400),
+    "address_not_found": ErrorSpec(404, "Address not found"),
+    "invalid_credentials": ErrorSpec(401, "Invalid email or password"),
+    "login_throttled": ErrorSpec(429, "Too many attempts. Try again later."),
+    "password_reset_key_invalid": ErrorSpec(400),
+    "email_confirmation_key_invalid": ErrorSpec(400),
+    "password_mismatch": ErrorSpec(400),
+    "current_password_wrong": ErrorSpec(400),
+    "refresh_token_invalid": ErrorSpec(401, "Invalid or expired refresh token"),
+}
+# A code added to the domain later still gets a sensible status from its kind.
+_KIND_STATUS = (
+    (NotFound, 404),
+    (Conflict, 409),
+    (PermissionDenied, 403),
+    (RateLimited, 429),
+    (InvalidInput, 400),
+)
+
+# Domain field names -> the names an EverShop client sent (SPEC 5).
+WIRE_FIELDS: dict[str, str | None] = {
+    "first_name": "full_name",
+    "last_name": "full_name",
+    "state": "status",
+    "enabled": "status",
+    "group": "group_id",
+    "search": "keyword",
+    "created_after": "created_from",
+    "created_before": "created_to",
+    "__all__": None,
+    "non_field_errors": None,
+}
+
+
+def wire_field(name: str | None) -> str | None:
+    if name is None:
+        return None
+    return WIRE_FIELDS.get(name, name)
+
+
+def error_body(status_code: int, message: str) -> dict[str, Any]:
+    return {"error": {"status": status_code, "message": message}}
+
+
+def _join(pairs: Iterable[tuple[str | None, str]]) -> str:
+    seen: list[str] = []
+    for field, message in pairs:
+        text = f"{field}: {message}" if field else message
+        if text not in seen:
+            seen.append(text)
+    return "; ".join(seen)
+
+
+def _flatten(detail: Any, field: str | None = None) -> list[tuple[str | None, str]]:
+    """(wire field, message) pairs from a DRF or Django error structure, depth first."""
+    if isinstance(detail, dict):
+        pairs = []
+        for key, value in detail.items():
+            name = wire_field(str(key))
+            path = ".".join(part for part in (field, name) if part) or None
+            pairs.extend(_flatten(value, path))
+        return pairs
+    if isinstance(detail, list | tuple):
+        return [pair for item in detail for pair in _flatten(item, field)]
+    return [(field, str(detail))]
+
+
+# Django's own wording for some codes names models, not what the client sent.
+_FIELD_CODE_MESSAGES = {
+    ("group_id", "invalid"): "Customer group does not exist.",
+}
+
+
+def _django_errors(exc: DjangoValidationError) -> list[tuple[str | None, str]]:
+    """(wire field, message) pairs of a service's ValidationError, keyed by domain field."""
+    groups = exc.error_dict.items() if hasattr(exc, "error_dict") else [(None, exc.error_list)]
+    pairs = []
+    for name, errors in groups:
+        field = wire_field(name)
+        for error in errors:
+            for message in error.messages:
+                pairs.append((field, _FIELD_CODE_MESSAGES.get((field, error.code), message)))
+    return pairs
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body is too large."
+    default_code = "payload_too_large"
+
+
+def _domain_response(exc: DomainError) -> tuple[int, str, dict[str, str]]:
+    spec = ERROR_MAP.get(exc.code)
+    if spec is None:
+        code = next((s for kind, s in _KIND_STATUS if isinstance(exc, kind)), 400)
+        spec = ErrorSpec(code)
+    field = wire_field(exc.field)
+    message = spec.message or (f"{field}: {exc.message}" if field else exc.message)
+    headers = {}
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(max(int(exc.retry_after), 1))
+    return spec.status, message, headers
+
+
+def admin_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Render `exc` in the EverShop envelope; unknown exceptions stay 500s (return None)."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, DomainError):
+        status_code, message, headers = _domain_response(exc)
+    elif isinstance(exc, DjangoValidationError):
+        status_code = 400
+        message = _join(_django_errors(exc))
+    elif isinstance(exc, RequestDataTooBig):
+        status_code, message = 413, PayloadTooLarge.default_detail
+    elif isinstance(exc, Http404):
+        status_code, message = 404, "Not found"
+    elif isinstance(exc, DjangoPermissionDenied):
+        status_code, message = 403, "You do not have permission to perform this action."
+    elif isinstance(exc, exceptions.APIException):
+        status_code = exc.status_code
+        detail = exc.detail
+        if isinstance(detail, dict) and "detail" in detail:  # simplejwt's token errors
+            detail = detail["detail"]
+        message = _join(_flatten(detail))
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(max(math.ceil(exc.wait), 1))
+    else:
+        return None
+    set_rollback()
+    return Response(error_body(status_code, message), status=status_code, headers=headers)
+
+
+# --- Pagination -------------------------------------------------------------------------------
+
+_POSITIVE_INT = re.compile(r"[0-9]{1,18}")
+
+
+class AdminPagination(PageNumberPagination):
+    """EverShop's list envelope: `data`, `links` {first, last, prev, next} and `meta`.
+
+    `page` is 1-based; `limit` defaults to 20 and is clamped to 100 (SPEC 2). A page past the
+    last one is an empty page with the same `meta` totals, not an error, so that a client
+    walking pages while rows are deleted does not fail.
+    """
+
+    page_size = 20
+    max_page_size = 100
+    page_query_param = "page"
+    page_size_query_param = "limit"
+
+    def paginate_queryset(self, queryset, request: Request, view: APIView | None = None) -> list:
+        self.request = request
+        self.page_number = self._positive_int(request, self.page_query_param, 1)
+        self.per_page = min(
+            self._positive_int(request, self.page_size_query_param, self.page_size),
+            self.max_page_size,
+        )
+        self.total = queryset.count()
+        self.last_page = max(1, math.ceil(self.total / self.per_page))
+        self.offset = (self.page_number - 1) * self.per_page
+        if self.page_number > self.last_page:
+            return []
+        return list(queryset[self.offset : self.offset + self.per_page])
+
+    def _positive_int(self, request: Request, name: str, default: int) -> int:
+        raw = request.query_params.get(name, "")
+        if raw == "":
+            return default
+        if not _POSITIVE_INT.fullmatch(raw) or int(raw) < 1:
+            raise exceptions.ValidationError({name: ["Must be a positive integer."]})
+        return int(raw)
+
+    def _url(self, page: int | None) -> str | None:
+        if page is None:
+            return None
+        params = self.request.query_params.copy()
+        params[self.page_query_param] = str(page)
+        return f"{self.request.path}?{params.urlencode()}"
+
+    def get_paginated_response(self, data: list) -> Response:
+        page, last = self.page_number, self.last_page
+        shown = len(data)
+        return Response(
+            {
+                "data": data,
+                "links": {
+                    "first": self._url(1),
+                    "last": self._url(last),
+                    # Past the end, "prev" leads back to the last page that has rows.
+                    "prev": self._url(min(page - 1, last)) if page > 1 else None,
+                    "next": self._url(page + 1) if page < last else None,
+                },
+                "meta": {
+                    "current_page": page,
+                    "from": self.offset + 1 if shown else None,
+                    "last_page": last,
+                    "path": self.request.path,
+                    "per_page": self.per_page,
+                    "to": self.offset + shown if shown else None,
+                    "total": self.total,
+                },
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        link = {"type": "string", "nullable": True, "example": "/api/customers?page=1"}
+        number = {"type": "integer", "nullable": True}
+        return {
+            "type": "object",
+            "required": ["data", "links", "meta"],
+            "properties": {
+                "data": schema,
+                "links": {
+                    "type": "object",
+                    "properties": {name: link for name in ("first", "last", "prev", "next")},
+                },
+                "meta": {
+                    "type": "object",
+                    "properties": {
+                        "current_page": {"type": "integer", "example": 1},
+                        "from": number,
+                        "last_page": {"type": "integer", "example": 1},
+                        "path": {"type": "string", "example": "/api/customers"},
+                        "per_page": {"type": "integer", "example": 20},
+                        "to": number,
+                        "total": {"type": "integer", "example": 2},
+                    },
+                },
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict]:
+        return [
+            {
+                "name": self.page_query_param,
+                "in": "query",
+                "required": False,
+                "description": "Page number, starting at 1.",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+            {
+                "name": self.page_size_query_param,
+                "in": "query",
+                "required": False,
+                "description": "Rows per page (default 20; values above 100 are clamped).",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+        ]
+
+
+# --- Authentication, permissions, throttling ---------------------------------------------------
+
+
+class AdminBearerAuthentication(BaseAuthentication):
+    """`Authorization: Bearer <token>`: a staff access token, or else a customer's.
+
+    One class for both kinds, because DRF stops at the first authenticator that fails and a
+    staff-only check would turn every customer token into a 401. Permissions then decide
+    what each kind may do (SPEC 3: a customer token never passes a staff check).
+    """
+
+    def authenticate(self, request: Request):
+        staff = StaffTokenAuthentication()
+        try:
+            return staff.authenticate(request)
+        except exceptions.AuthenticationFailed:
+            pass
+        result = CustomerTokenAuthentication().authenticate(request)
+        if result is None:  # pragma: no cover - staff.authenticate returned None above
+            return None
+        return result
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
+
+
+class StaffOrSelfRegistration(StaffModelPermissions):
+    """Staff with the model permission; an anonymous caller may only POST (self-registration)."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if request.method == "POST" and request.user is None:
+            return True
+        return super().has_permission(request, view)
+
+
+class StaffOrOwnCustomer(StaffModelPermissions):
+    """Staff with the model permission, or a customer reading or changing itself.
+
+    Which customer a customer may reach is decided by the lookup (only its own uuid).
+    """
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if isinstance(request.user, CustomerPrincipal):
+            return request.method in ("GET", "HEAD", "OPTIONS", "PATCH")
+        return super().has_permission(request, view)
+
+
+class AnonymousAuthThrottle(ScopedRateThrottle):
+    """The per-IP `auth` rate, applied only to anonymous callers (logins, registrations)."""
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        if request.user is not None:
+            return True
+        return super().allow_request(request, view)
+
+
+# --- Base views ------------------------------------------------------------------------------
+
+
+class AdminDialectMixin:
+    """JSON in and out, the EverShop error envelope, and 413 for oversized bodies."""
+
+    renderer_classes = [JSONRenderer]
+    parser_classes = [JSONParser]
+
+    def get_exception_handler(self):
+        return admin_exception_handler
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # DRF parses from the raw stream, which skips Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+        # check; reading `body` first applies it (SPEC 2: 413).
+        try:
+            request._request.body  # noqa: B018
+        except RequestDataTooBig:
+            raise PayloadTooLarge() from None
+        except RawPostDataException:  # pragma: no cover - the stream was read already
+            pass
+        super().initial(request, *args, **kwargs)
+
+
+class AdminAPIView(AdminDialectMixin, GenericAPIView):
+    """Base of the `/api/...` resources: staff (token or admin session) or a customer."""
+
+    authentication_classes = [
+        AdminBearerAuthentication,
+        CustomerSessionAuthentication,
+        # The Django admin session cookie, with CSRF on unsafe methods (explore from a browser).
+        SessionAuthentication,
+    ]
+    permission_classes = [StaffModelPermissions]
+    pagination_class = AdminPagination
+    throttle_classes: list = []
+
+
+class AdminPublicView(AdminDialectMixin, APIView):
+    """Base of the anonymous endpoints (logins, token refresh): throttled per client IP."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+    # With no authenticator DRF would turn a 401 into a 403; a failed login is a 401.
+    www_authenticate = 'Bearer realm="api"'
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return self.www_authenticate
+
+
+class CustomerSessionView(AdminDialectMixin, APIView):
+    """Base of the customer-session routes: the `sid` cookie or the `X-Session-ID` header."""
+
+    authentication_classes = [CustomerSessionAuthentication]
+    permission_classes = [IsCustomer]
+    throttle_classes: list = []
+
+
+# --- OpenAPI -------------------------------------------------------------------------------------
+
+
+class AdminBearerScheme(OpenApiAuthenticationExtension):
+    target_class = AdminBearerAuthentication
+    name = "adminBearer"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "A staff access token from POST /api/auth/token, or a customer "
+            "access token from POST /access-tokens.",
+        }
+
+
+class CustomerSessionScheme(OpenApiAuthenticationExtension):
+    target_class = CustomerSessionAuthentication
+    name = ["customerSessionHeader", "customerSessionCookie"]
+
+    def get_security_requirement(self, auto_schema):
+        # Either one is enough: alternatives, not both at once.
+        return [{name: []} for name in self.name]
+
+    def get_security_definition(self, auto_schema):
+        return [
+            {"type": "apiKey", "in": "header", "name": SESSION_HEADER},
+            {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},
+        ]

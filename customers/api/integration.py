@@ -1,0 +1,276 @@
+"""Integration API (TWC Customer API v2) customer resources under `/api/v2/` (SPEC 6).
+
+Each view parses the TWC body with the shared codec, calls one service or selector with the
+tenant's store, and renders `customer_to_twc`. Errors are raised, never returned, so that the
+dialect's handler renders them.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from addresses.models import Address
+from addresses.services import address_create
+from config.api.integration import (
+    FieldErrors,
+    IntegrationAPIView,
+    PayloadTooLarge,
+    django_errors,
+    domain_field_error,
+)
+from config.api.integration_codec import (
+    customer_to_twc,
+    twc_address_field,
+    twc_address_to_domain,
+    twc_to_domain,
+)
+from customers import validation
+from customers.models import Customer, Store
+from customers.selectors import (
+    SEARCH_LIMIT_MAX,
+    customer_get,
+    customer_search,
+    customers_live,
+    customers_with_addresses,
+)
+from customers.services import (
+    customer_build,
+    customer_create,
+    customer_groups_known,
+    customer_row_build,
+    customer_soft_delete,
+    customer_update,
+    customers_check_batch,
+    customers_rows_insert,
+)
+
+SEARCH_LIMIT_DEFAULT = 50
+# TWC query parameter -> selector argument.
+SEARCH_PARAMETERS = {
+    "email": "email",
+    "firstName": "first_name",
+    "lastName": "last_name",
+    "phone": "phone",
+    "mobile": "mobile",
+}
+
+
+def _location(customer: Customer) -> dict[str, str]:
+    return {"Location": f"/api/v2/customers/{customer.uuid}"}
+
+
+def _render(store: Store, customer: Customer) -> dict[str, Any]:
+    """Re-read with addresses prefetched, so the body shows what the database holds."""
+    return customer_to_twc(customer_get(store=store, uuid=str(customer.uuid)))
+
+
+def _check_batch(
+    store: Store, items: list[Any], build: Callable[[dict[str, Any]], Any]
+) -> list[Any]:
+    """Parse and `build` every item, then check uniqueness; raise every problem at once.
+
+    The uniqueness check is set-based (`customers_check_batch`), so the number of queries
+    does not depend on the number of items.
+
+    Raises:
+        FieldErrors: every problem of every item, each with its `index`.
+    """
+    built: list[Any] = []
+    errors: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        try:
+            built.append(build(twc_to_domain(item)))
+        except ValidationError as error:
+            built.append(None)
+            errors.extend(django_errors(error, index=index))
+    problems = customers_check_batch(store=store, drafts=built)
+    for index in sorted(problems):
+        for error_class, field in problems[index]:
+            errors.append(domain_field_error(error_class, field, index=index))
+    if errors:
+        errors.sort(key=lambda entry: entry["index"])
+        raise FieldErrors(errors)
+    return built
+
+
+class CustomersView(IntegrationAPIView):
+    """`POST /api/v2/customers` creates, `PUT /api/v2/customers` updates (by id or ref)."""
+
+    queryset = Customer.objects.none()
+
+    def post(self, request: Request) -> Response:
+        fields = twc_to_domain(self.json_body(request, dict))
+        customer = customer_create(store=self.store, **fields)
+        return Response(
+            _render(self.store, customer),
+            status=status.HTTP_201_CREATED,
+            headers=_location(customer),
+        )
+
+    def put(self, request: Request) -> Response:
+        body = self.json_body(request, dict)
+        # Nested addresses are not replaced here: they change through `/{id}/address`.
+        changes = twc_to_domain(body, partial=True)
+        reference = changes.pop("reference", None)
+        if body.get("id"):
+            customer = customer_get(store=self.store, uuid=str(body["id"]))
+        elif reference is not None:
+            customer = customer_get(store=self.store, reference=reference)
+        else:
+            raise FieldErrors([{"field": "id", "message": "Either id or customerRef is required."}])
+        customer = customer_update(customer=customer, reference=reference, **changes)
+        return Response(_render(self.store, customer))
+
+
+class CustomerUploadView(IntegrationAPIView):
+    """`POST /api/v2/upload-customers`: all or nothing, every problem with its item index."""
+
+    queryset = Customer.objects.none()
+
+    def post(self, request: Request) -> Response:
+        items = self.json_body(request, list)
+        # Read per request so that the limit follows the settings (and test overrides).
+        limit = settings.BULK_UPLOAD_MAX_ITEMS
+        if len(items) > limit:
+            raise PayloadTooLarge(f"At most {limit} customers per upload.")
+        # The bulk path validates with the same rules as `customer_build` but on plain
+        # column values, and inserts with COPY on PostgreSQL (SPEC 11: 1,000 in <= 1.5 s).
+        group_ids = customer_groups_known()
+        rows = _check_batch(
+            self.store, items, lambda fields: customer_row_build(group_ids=group_ids, **fields)
+        )
+        customers_rows_insert(store=self.store, rows=rows)
+        by_reference = {
+            customer.reference: customer
+            for customer in customers_with_addresses(
+                customers_live().filter(
+                    store=self.store, reference__in=[row.reference for row in rows]
+                )
+            )
+        }
+        body = [customer_to_twc(by_reference[row.reference]) for row in rows]
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class CustomerValidateView(IntegrationAPIView):
+    """`POST /api/v2/customers/validate`: the checks of create, nothing written."""
+
+    queryset = Customer.objects.none()
+
+    def post(self, request: Request) -> Response:
+        _validate_single(self.store, self.json_body(request, dict))
+        return Response({"valid": True})
+
+
+def _validate_single(store: Store, item: dict[str, Any]) -> None:
+    """The checks of `customer_create` (build, then uniqueness), errors without `index`."""
+    try:
+        _check_batch(store, [item], lambda fields: customer_build(store=store, **fields))
+    except FieldErrors as error:
+        raise FieldErrors(
+            [{k: v for k, v in entry.items() if k != "index"} for entry in error.errors]
+        ) from None
+
+
+class CustomerSearchView(IntegrationAPIView):
+    """`GET /api/v2/customers/search`: AND of the given criteria, at most `limit` rows."""
+
+    queryset = Customer.objects.none()
+
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        criteria: dict[str, Any] = {
+            argument: params[name].strip()
+            for name, argument in SEARCH_PARAMETERS.items()
+            if params.get(name, "").strip()
+        }
+        for name in ("phone", "mobile"):
+            # An unencoded `+` in a query string arrives as a space: `?phone=+4930...`.
+            raw = params.get(name, "")
+            if name in criteria and raw.startswith(" ") and raw.strip()[:1].isdigit():
+                criteria[name] = "+" + criteria[name]
+        if not criteria:
+            raise FieldErrors(
+                [
+                    {
+                        "field": None,
+                        "message": "Give at least one of email, firstName, lastName, "
+                        "mobile, phone.",
+                    }
+                ]
+            )
+        errors = []
+        for name in ("phone", "mobile"):
+            if name in criteria:
+                try:
+                    criteria[name] = validation.normalise_phone(criteria[name], field=name)
+                except ValidationError as error:
+                    errors.extend(django_errors(error))
+        limit = self._limit(params.get("limit", ""), errors)
+        if errors:
+            raise FieldErrors(errors)
+        criteria.update(
+            {name: str(criteria[name]) for name in ("phone", "mobile") if name in criteria}
+        )
+        customers = customer_search(store=self.store, limit=limit, **criteria)
+        return Response([customer_to_twc(customer) for customer in customers])
+
+    @staticmethod
+    def _limit(raw: str, errors: list[dict[str, Any]]) -> int:
+        if raw == "":
+            return SEARCH_LIMIT_DEFAULT
+        if not raw.isdigit() or int(raw) < 1:
+            errors.append({"field": "limit", "message": "Must be a positive integer."})
+            return SEARCH_LIMIT_DEFAULT
+        return min(int(raw), SEARCH_LIMIT_MAX)
+
+
+class CustomerDetailView(IntegrationAPIView):
+    """`GET`/`DELETE /api/v2/customers/{id}` (the customer's uuid)."""
+
+    queryset = Customer.objects.none()
+
+    def get(self, request: Request, customer_id: str) -> Response:
+        return Response(customer_to_twc(customer_get(store=self.store, uuid=customer_id)))
+
+    def delete(self, request: Request, customer_id: str) -> Response:
+        customer_soft_delete(customer=customer_get(store=self.store, uuid=customer_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CustomerByRefView(IntegrationAPIView):
+    """`GET`/`DELETE /api/v2/customers/{customerRef}/ref`."""
+
+    queryset = Customer.objects.none()
+
+    def get(self, request: Request, reference: str) -> Response:
+        return Response(customer_to_twc(customer_get(store=self.store, reference=reference)))
+
+    def delete(self, request: Request, reference: str) -> Response:
+        customer_soft_delete(customer=customer_get(store=self.store, reference=reference))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CustomerAddressView(IntegrationAPIView):
+    """`POST /api/v2/customers/{id}/address`: 201 with the whole customer."""
+
+    # Adding an address needs the `add_address` permission.
+    queryset = Address.objects.none()
+
+    def post(self, request: Request, customer_id: str) -> Response:
+        customer = customer_get(store=self.store, uuid=customer_id)
+        fields = twc_address_to_domain(self.json_body(request, dict))
+        try:
+            address_create(customer=customer, **fields)
+        except ValidationError as error:
+            raise FieldErrors(django_errors(error, field_name=twc_address_field)) from None
+        return Response(
+            _render(self.store, customer),
+            status=status.HTTP_201_CREATED,
+            headers=_location(customer),
+        )
