@@ -1,0 +1,338 @@
+"""Storefront credentials: tokens, email confirmation and the password flows (SPEC 4, 1.4, 12).
+
+`access-tokens` and `refresh-tokens` hand out the customer token pair of accounts/tokens.py;
+every failure is the same 401 (`003` to log in, `004` to refresh), so nothing tells which
+part was wrong. The forgotten-password answer is the same for known and unknown emails.
+"""
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework_simplejwt.exceptions import TokenError
+
+from accounts.services import (
+    customer_change_password,
+    customer_login,
+    email_confirm,
+    password_reset_complete,
+    password_reset_request,
+)
+from accounts.tokens import (
+    REFRESH_JTI_CLAIM,
+    CustomerAccessToken,
+    CustomerTokenPair,
+    customer_refresh_revoke,
+    customer_tokens_issue,
+    customer_tokens_refresh,
+)
+from config.api.storefront import (
+    CATALOGUE,
+    ERROR_RESPONSES,
+    StorefrontView,
+    jsonapi_request,
+    jsonapi_response,
+    request_attributes,
+    resource,
+)
+from customers.selectors import store_get_default
+
+NO_REFERRER = "no-referrer"
+
+
+def _text(value: Any) -> str:
+    """A credential as sent; anything but a string counts as empty (and so fails)."""
+    return value if isinstance(value, str) else ""
+
+
+class TokenOutputSerializer(serializers.Serializer):
+    tokenType = serializers.CharField()
+    expiresIn = serializers.IntegerField()
+    accessToken = serializers.CharField()
+    refreshToken = serializers.CharField()
+
+
+def token_document(view: StorefrontView, resource_type: str, pair: CustomerTokenPair) -> dict:
+    attributes = {
+        "tokenType": "Bearer",
+        "expiresIn": pair.expires_in,
+        "accessToken": pair.access,
+        "refreshToken": pair.refresh,
+    }
+    return {
+        "data": resource(
+            resource_type=resource_type,
+            resource_id=None,
+            attributes=attributes,
+            self_url=view.absolute_url(reverse(f"storefront-{resource_type}")),
+        )
+    }
+
+
+class AccessTokenInputSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField()
+
+
+class AccessTokenView(StorefrontView):
+    """`POST /access-tokens`: email and password -> a token pair (401 `003` on any failure)."""
+
+    public_methods = frozenset({"POST"})
+    throttled_methods = frozenset({"POST"})
+
+    @extend_schema(
+        operation_id="storefront_access_tokens",
+        summary="Log a customer in",
+        request=jsonapi_request(
+            "StorefrontAccessToken", "access-tokens", AccessTokenInputSerializer
+        ),
+        responses={
+            201: jsonapi_response("StorefrontAccessToken", "access-tokens", TokenOutputSerializer),
+            **ERROR_RESPONSES,
+            429: ERROR_RESPONSES[400],
+        },
+        examples=[
+            OpenApiExample(
+                "Credentials",
+                request_only=True,
+                value={
+                    "data": {
+                        "type": "access-tokens",
+                        "attributes": {"username": "jdoe@example.com", "password": "change123"},
+                    }
+                },
+            )
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        attributes = request_attributes(request, "access-tokens")
+        # Missing or malformed credentials go through the same check as wrong ones, so that
+        # they answer (and take) the same.
+        customer = customer_login(
+            store=store_get_default(),
+            email=_text(attributes.get("username")),
+            password=_text(attributes.get("password")),
+        )
+        pair = customer_tokens_issue(customer=customer)
+        return Response(token_document(self, "access-tokens", pair), status=201)
+
+
+class RefreshTokenInputSerializer(serializers.Serializer):
+    refreshToken = serializers.CharField()
+
+
+class RefreshTokenView(StorefrontView):
+    """`POST /refresh-tokens`: a live refresh token -> a new pair; the one sent dies."""
+
+    public_methods = frozenset({"POST"})
+
+    @extend_schema(
+        operation_id="storefront_refresh_tokens",
+        summary="Refresh a customer's tokens",
+        request=jsonapi_request(
+            "StorefrontRefreshToken", "refresh-tokens", RefreshTokenInputSerializer
+        ),
+        responses={
+            201: jsonapi_response(
+                "StorefrontRefreshToken", "refresh-tokens", TokenOutputSerializer
+            ),
+            **ERROR_RESPONSES,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        attributes = request_attributes(request, "refresh-tokens")
+        pair = customer_tokens_refresh(raw_refresh=_text(attributes.get("refreshToken")))
+        return Response(token_document(self, "refresh-tokens", pair), status=201)
+
+
+class RefreshTokenRevokeView(StorefrontView):
+    """`DELETE /refresh-tokens/{token}`: log out one token, or all of them with `mine`.
+
+    Always 204: a token that is not the caller's is left alone.
+    """
+
+    @extend_schema(
+        operation_id="storefront_refresh_tokens_revoke",
+        summary="Log out: revoke one or all of the caller's refresh tokens",
+        responses={204: None, **ERROR_RESPONSES},
+    )
+    def delete(self, request: Request, token: str) -> Response:
+        customer = self.current_customer()
+        customer_refresh_revoke(customer=customer, raw_refresh=None if token == "mine" else token)
+        return Response(status=204)
+
+
+class ConfirmationInputSerializer(serializers.Serializer):
+    registrationKey = serializers.CharField()
+
+
+class CustomerConfirmationView(StorefrontView):
+    """`POST /customer-confirmation`: redeem the key of the registration email."""
+
+    public_methods = frozenset({"POST"})
+
+    @extend_schema(
+        operation_id="storefront_customer_confirmation",
+        summary="Confirm a customer's email",
+        request=jsonapi_request(
+            "StorefrontCustomerConfirmation", "customer-confirmation", ConfirmationInputSerializer
+        ),
+        responses={204: None, **ERROR_RESPONSES},
+    )
+    def post(self, request: Request) -> Response:
+        attributes = request_attributes(request, "customer-confirmation")
+        serializer = ConfirmationInputSerializer(data=attributes)
+        serializer.is_valid(raise_exception=True)
+        email_confirm(raw_key=serializer.validated_data["registrationKey"])
+        return Response(status=204)
+
+
+class PasswordChangeInputSerializer(serializers.Serializer):
+    password = serializers.CharField(trim_whitespace=False)
+    newPassword = serializers.CharField(trim_whitespace=False)
+    confirmPassword = serializers.CharField(trim_whitespace=False)
+
+
+class CustomerPasswordView(StorefrontView):
+    """`PATCH /customer-password[/{reference}]`: change the caller's password.
+
+    The refresh token issued with the caller's access token survives; every other refresh
+    token, session and key of the customer is revoked (SPEC 12).
+    """
+
+    referrer_policy = NO_REFERRER
+    save_error = CATALOGUE["407"]
+    # The password rules are checked on the new password.
+    wire_fields = {"password": "newPassword"}
+
+    @extend_schema(
+        operation_id="storefront_customer_password",
+        summary="Change the caller's password",
+        request=jsonapi_request(
+            "StorefrontCustomerPassword", "customer-password", PasswordChangeInputSerializer
+        ),
+        responses={204: None, **ERROR_RESPONSES},
+        examples=[
+            OpenApiExample(
+                "Change",
+                request_only=True,
+                value={
+                    "data": {
+                        "type": "customer-password",
+                        "attributes": {
+                            "password": "change123",
+                            "newPassword": "321egnahc",
+                            "confirmPassword": "321egnahc",
+                        },
+                    }
+                },
+            )
+        ],
+    )
+    def patch(self, request: Request, reference: str | None = None) -> Response:
+        customer = self.current_customer() if reference is None else self.own_customer(reference)
+        attributes = request_attributes(request, "customer-password")
+        serializer = PasswordChangeInputSerializer(data=attributes)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        customer_change_password(
+            customer=customer,
+            current_password=data["password"],
+            new_password=data["newPassword"],
+            confirmation=data["confirmPassword"],
+            keep_refresh_jti=self._refresh_jti(request),
+        )
+        return Response(status=204)
+
+    @staticmethod
+    def _refresh_jti(request: Request) -> str | None:
+        try:
+            return CustomerAccessToken(request.auth).get(REFRESH_JTI_CLAIM)
+        except (TokenError, TypeError):  # pragma: no cover - authentication decoded it already
+            return None
+
+
+@extend_schema_view(patch=extend_schema(operation_id="storefront_customer_password_of"))
+class CustomerPasswordOfView(CustomerPasswordView):
+    """`PATCH /customer-password/{reference}`: the same change, naming the caller's reference."""
+
+
+class ForgottenPasswordInputSerializer(serializers.Serializer):
+    email = serializers.CharField()
+
+
+class ForgottenPasswordView(StorefrontView):
+    """`POST /customer-forgotten-password`: 204 whether or not the email is known (SPEC 12)."""
+
+    public_methods = frozenset({"POST"})
+    throttled_methods = frozenset({"POST"})
+    referrer_policy = NO_REFERRER
+
+    @extend_schema(
+        operation_id="storefront_customer_forgotten_password",
+        summary="Send a password reset email",
+        request=jsonapi_request(
+            "StorefrontForgottenPassword",
+            "customer-forgotten-password",
+            ForgottenPasswordInputSerializer,
+        ),
+        responses={204: None, **ERROR_RESPONSES, 429: ERROR_RESPONSES[400]},
+    )
+    def post(self, request: Request) -> Response:
+        attributes = request_attributes(request, "customer-forgotten-password")
+        serializer = ForgottenPasswordInputSerializer(data=attributes)
+        serializer.is_valid(raise_exception=True)
+        password_reset_request(store=store_get_default(), email=serializer.validated_data["email"])
+        return Response(status=204)
+
+
+class RestorePasswordInputSerializer(serializers.Serializer):
+    restorePasswordKey = serializers.CharField()
+    password = serializers.CharField(trim_whitespace=False)
+    confirmPassword = serializers.CharField(trim_whitespace=False, required=False)
+    # The seeds name the confirmation both ways; either is accepted.
+    passwordConfirmation = serializers.CharField(trim_whitespace=False, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "confirmPassword" not in attrs and "passwordConfirmation" not in attrs:
+            raise serializers.ValidationError(
+                {"confirmPassword": [self.fields["confirmPassword"].error_messages["required"]]},
+                code="required",
+            )
+        return attrs
+
+
+class RestorePasswordView(StorefrontView):
+    """`PATCH /customer-restore-password[/{any}]`: set a new password with a reset key."""
+
+    public_methods = frozenset({"PATCH"})
+    referrer_policy = NO_REFERRER
+    save_error = CATALOGUE["407"]
+
+    @extend_schema(
+        operation_id="storefront_customer_restore_password",
+        summary="Set a new password with the key from the reset email",
+        request=jsonapi_request(
+            "StorefrontRestorePassword", "customer-restore-password", RestorePasswordInputSerializer
+        ),
+        responses={204: None, **ERROR_RESPONSES},
+    )
+    def patch(self, request: Request, key: str | None = None) -> Response:
+        attributes = request_attributes(request, "customer-restore-password")
+        serializer = RestorePasswordInputSerializer(data=attributes)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        password_reset_complete(
+            raw_key=data["restorePasswordKey"],
+            password=data["password"],
+            confirmation=data.get("confirmPassword", data.get("passwordConfirmation")),
+        )
+        return Response(status=204)
+
+
+@extend_schema_view(patch=extend_schema(operation_id="storefront_customer_restore_password_key"))
+class RestorePasswordKeyView(RestorePasswordView):
+    """`PATCH /customer-restore-password/{any}`: the same restore; the path part is ignored."""
