@@ -1,0 +1,42 @@
+"""Removing credentials that can never be used again: spent keys and dead refresh tokens.
+
+Nothing here revokes anything: a key or token is deleted only when it is already unusable,
+so deleting it changes no answer the APIs give.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+from accounts.models import CustomerKey, CustomerRefreshToken
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    keys: int
+    refresh_tokens: int
+    staff_tokens: int
+
+
+@transaction.atomic
+def tokens_purge(*, now: datetime | None = None) -> PurgeResult:
+    """Delete used or expired keys, expired or revoked customer refresh tokens, expired staff ones.
+
+    A revoked customer refresh token can go at once: refreshing looks the token up by `jti`
+    among the unrevoked, so a missing row is refused just as a revoked one. Staff tokens
+    are simplejwt's: a blacklisted one must stay until it expires, because deleting its
+    outstanding row would also delete the blacklist entry that keeps it dead.
+    """
+    now = now or timezone.now()
+    keys, _ = CustomerKey.objects.filter(Q(used_at__isnull=False) | Q(expires_at__lte=now)).delete()
+    refresh_tokens, _ = CustomerRefreshToken.objects.filter(
+        Q(revoked_at__isnull=False) | Q(expires_at__lte=now)
+    ).delete()
+    expired_staff = OutstandingToken.objects.filter(expires_at__lte=now)
+    staff_tokens = expired_staff.count()
+    expired_staff.delete()
+    return PurgeResult(keys=keys, refresh_tokens=refresh_tokens, staff_tokens=staff_tokens)

@@ -1,0 +1,149 @@
+"""`manage.py generate_customers N`: create N realistic fake customers for demos and benchmarks.
+
+Writes customers and addresses to one store through the import path of the service layer
+(`customer_row_build`, `customers_check_batch`, `customers_rows_insert`), in batches. Faker
+(a development dependency) fills small pools of names and places once; rows combine them,
+and emails and phone numbers embed a sequence number, so they are unique.
+"""
+
+import random
+import re
+import time
+import unicodedata
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from customers.errors import StoreNotFound
+from customers.models import Customer
+from customers.selectors import store_get
+from customers.services import (
+    customer_groups_known,
+    customer_row_build,
+    customers_check_batch,
+    customers_rows_insert,
+)
+
+POOL_SIZE = 500
+# One hash stands for "a password was imported": generated customers cannot log in with it.
+DEMO_PASSWORD_HASH = "pbkdf2_sha256$1000000$generated0000000000000$" + "A" * 43 + "="
+
+
+def _ascii(name: str) -> str:
+    """`Müller-Lüdenscheidt` -> `muellerluedenscheidt`: a name as an email's local part."""
+    folded = unicodedata.normalize("NFKD", name.replace("ü", "ue").replace("ö", "oe"))
+    return re.sub(r"[^a-z0-9]", "", folded.replace("ä", "ae").lower()) or "customer"
+
+
+class Command(BaseCommand):
+    help = "Create N fake customers (with addresses) for demos and benchmarks."
+
+    def add_arguments(self, parser):
+        parser.add_argument("count", type=int, help="How many customers to create.")
+        parser.add_argument("--store", help="Store code (default: the default store).")
+        parser.add_argument("--addresses-per-customer", type=int, default=1, metavar="K")
+        parser.add_argument("--seed", type=int, default=None, help="Seed for repeatable data.")
+        parser.add_argument("--batch-size", type=int, default=5000)
+
+    def handle(self, *args, **options):
+        try:
+            from faker import Faker
+        except ImportError:
+            raise CommandError(
+                "Faker is needed: pip install -r requirements-dev.txt", returncode=2
+            ) from None
+        count, per_customer = options["count"], options["addresses_per_customer"]
+        if count < 0 or per_customer < 0 or options["batch_size"] < 1:
+            raise CommandError(
+                "count and --addresses-per-customer must be >= 0, --batch-size >= 1.",
+                returncode=2,
+            )
+        try:
+            store = store_get(code=options["store"])
+        except StoreNotFound:
+            raise CommandError(f"Unknown store {options['store']!r}.", returncode=2) from None
+
+        seed = options["seed"] if options["seed"] is not None else random.randrange(10**6)
+        faker = Faker(["de_DE", "en_GB", "fr_FR"])
+        Faker.seed(seed)
+        rng = random.Random(seed)
+        pools = {
+            "first_name": [faker.first_name() for _ in range(POOL_SIZE)],
+            "last_name": [faker.last_name() for _ in range(POOL_SIZE)],
+            "street": [faker.street_address() for _ in range(POOL_SIZE)],
+            "place": [(faker.city(), faker.postcode()) for _ in range(POOL_SIZE)],
+            "company": [faker.company() for _ in range(POOL_SIZE)],
+        }
+        # Emails and numbers carry the seed and a sequence number, so a run never repeats
+        # itself; another run with the same seed collides and those rows are skipped.
+        run = f"{seed:06d}"
+        started = time.monotonic()
+        created = skipped = 0
+        group_ids = customer_groups_known()
+        for first in range(0, count, options["batch_size"]):
+            numbers = range(first, min(count, first + options["batch_size"]))
+            rows = [
+                customer_row_build(
+                    group_ids=group_ids, **self._customer(rng, pools, run, n, per_customer)
+                )
+                for n in numbers
+            ]
+            problems = customers_check_batch(store=store, drafts=rows)
+            good = [row for index, row in enumerate(rows) if index not in problems]
+            customers_rows_insert(store=store, rows=good)
+            created += len(good)
+            skipped += len(problems)
+            elapsed = time.monotonic() - started
+            self.stdout.write(
+                f"{created} created, {skipped} skipped ({created / elapsed:,.0f} rows/s)"
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created {created} customers in store {store.code}"
+                f" ({skipped} skipped as duplicates), seed {seed}."
+            )
+        )
+
+    @staticmethod
+    def _customer(rng, pools, run, number, per_customer):
+        first_name = rng.choice(pools["first_name"])
+        last_name = rng.choice(pools["last_name"])
+        gender = rng.choice(["Male", "Female", None])
+        fields = {
+            "email": f"{_ascii(first_name)}.{_ascii(last_name)}.{run}{number}@example.com",
+            "first_name": first_name,
+            "last_name": last_name,
+            "salutation": {"Male": "Mr", "Female": rng.choice(["Mrs", "Ms"])}.get(gender, ""),
+            "gender": gender,
+            "state": rng.choices(
+                [Customer.State.ENABLED, Customer.State.INVITED, Customer.State.DISABLED],
+                weights=[85, 10, 5],
+            )[0],
+            "accepts_marketing": rng.random() < 0.4,
+        }
+        if fields["accepts_marketing"]:
+            fields["marketing_optin_level"] = rng.choice(["single_opt_in", "confirmed_opt_in"])
+        if rng.random() < 0.8:
+            year = rng.randint(1940, 2006)
+            fields["date_of_birth"] = date(year, rng.randint(1, 12), rng.randint(1, 28))
+        # 8-digit subscriber numbers: Berlin landlines, German mobiles; all valid numbers.
+        sequence = (int(run) * 7919 + number) % 90_000_000 + 10_000_000
+        if rng.random() < 0.5:
+            fields["phone"] = f"+49 30 {sequence}"
+        if rng.random() < 0.3:
+            fields["mobile"] = f"+49 151 {sequence}"
+        addresses = []
+        for _ in range(per_customer):
+            city, postcode = rng.choice(pools["place"])
+            address = {
+                "first_name": first_name,
+                "last_name": last_name,
+                "address1": rng.choice(pools["street"]),
+                "postcode": postcode,
+                "city": city,
+                "country": rng.choices(["DE", "AT", "FR", "GB"], weights=[70, 10, 10, 10])[0],
+            }
+            if rng.random() < 0.1:
+                address["company"] = rng.choice(pools["company"])
+            addresses.append(address)
+        return {"password_hash": DEMO_PASSWORD_HASH, "addresses": addresses, **fields}
