@@ -86,12 +86,3 @@ def session_client(customer_sid):
     client = APIClient()
     client.credentials(HTTP_X_SESSION_ID=customer_sid)
     return client
-
-
-# The `links` of create/update responses reverse the Django admin's customer URLs. The
-# customer admin is written separately (customers/admin.py); until it registers Customer,
-# a bare registration stands in so these tests can run. Once it exists this is a no-op.
-from django.contrib import admin as _admin  # noqa: E402
-
-if not _admin.site.is_registered(Customer):
-    _admin.site.register(Customer)
