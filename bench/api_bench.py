@@ -111,7 +111,15 @@ def ensure_dataset(env: dict[str, str], database_url: str, customers: int) -> No
     if have < customers:
         log(f"generating {customers - have} customers (have {have}) ...")
         started = time.perf_counter()
-        manage(env, "generate_customers", str(customers - have), "--seed", str(have + 1))
+        manage(
+            env,
+            "generate_customers",
+            str(customers - have),
+            "--seed",
+            str(have + 1),
+            "--addresses-per-customer",
+            "1.5",
+        )
         log(f"  done in {time.perf_counter() - started:.0f} s")
         with psycopg.connect(database_url, autocommit=True) as connection:
             connection.execute("VACUUM ANALYZE customers_customer")

@@ -91,8 +91,8 @@ class StoreAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Store, form, change: bool) -> None:
         if change:
-            # Name, activity and staff carry no business rule; the code is read-only.
-            obj.save()
+            # The code is read-only; staff are saved with the form's many-to-many data.
+            services.store_update(store=obj, name=obj.name, is_active=obj.is_active)
             return
         store, _ = services.store_create(code=obj.code, name=obj.name, is_active=obj.is_active)
         obj.pk = store.pk

@@ -33,6 +33,10 @@ class Store(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # The highest number handed out in `{code}--{n}` references; only ever grows.
     last_reference_number = models.PositiveBigIntegerField(default=0, editable=False)
+    # How many of its customers are live (not soft-deleted): the exact total of unfiltered
+    # customer lists without counting millions of rows. Kept by database triggers on
+    # customers_customer (migration 0005), so every write path keeps it true, COPY included.
+    live_customers = models.PositiveBigIntegerField(default=0, editable=False)
     # Staff limited to some stores are listed here; staff listed nowhere see every store.
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL,

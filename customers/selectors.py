@@ -5,12 +5,12 @@ they may reach, and a missing customer is an error, never `None` for the caller 
 """
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, Sum
 from django.db.models.functions import Lower
 
 from addresses.models import Address
@@ -36,16 +36,27 @@ def store_get(*, code: str | None) -> Store:
     return store
 
 
+def _assigned_store_ids(user: AbstractBaseUser) -> frozenset[int] | None:
+    """The stores `user` is limited to, or None when it may see every store.
+
+    Superusers and staff assigned to no store see every store (docs/decisions.md).
+    """
+    if user.is_superuser:
+        return None
+    assigned = frozenset(user.stores.values_list("pk", flat=True))
+    return assigned or None
+
+
 def stores_visible_to(*, user: AbstractBaseUser) -> QuerySet[Store]:
     """Superusers and staff assigned to no store see every store; others only theirs."""
-    if user.is_superuser or not user.stores.exists():
-        return Store.objects.all()
-    return user.stores.all()
+    assigned = _assigned_store_ids(user)
+    return Store.objects.all() if assigned is None else Store.objects.filter(pk__in=assigned)
 
 
 def store_check_access(*, user: AbstractBaseUser, store: Store) -> None:
     """Raises: StoreForbidden when `user` may not work in `store`."""
-    if not stores_visible_to(user=user).filter(pk=store.pk).exists():
+    assigned = _assigned_store_ids(user)
+    if assigned is not None and store.pk not in assigned:
         raise StoreForbidden()
 
 
@@ -55,9 +66,7 @@ def customers_live() -> QuerySet[Customer]:
 
 
 def customers_with_addresses(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
-    return queryset.select_related("store", "group").prefetch_related(
-        Prefetch("addresses", queryset=Address.objects.order_by("id"))
-    )
+    return queryset.prefetch_related(Prefetch("addresses", queryset=Address.objects.order_by("id")))
 
 
 def customer_get(
@@ -76,6 +85,8 @@ def customer_get(
     queryset = customers_with_addresses(customers_live())
     if store is not None:
         queryset = queryset.filter(store=store)
+    else:
+        queryset = queryset.select_related("store")
     if stores is not None:
         queryset = queryset.filter(store__in=stores)
     if uuid is not None:
@@ -89,9 +100,11 @@ def customer_get(
         queryset = queryset.filter(pk=int(customer_id))
     else:
         raise CustomerNotFound()
-    customer = queryset.first()
+    customer = next(iter(queryset[:1]), None)
     if customer is None:
         raise CustomerNotFound()
+    if store is not None:
+        customer.store = store  # known already: no join, no second query
     return customer
 
 
@@ -126,29 +139,54 @@ CUSTOMER_LIST_COLUMNS = (
 )
 
 
-def customer_list(*, filters: Mapping[str, Any], stores: QuerySet[Store]) -> QuerySet[Customer]:
-    """Live customers of `stores` matching `filters` (domain names, see CustomerFilter), ordered.
+class CustomerList(NamedTuple):
+    customers: QuerySet[Customer]
+    # Exact number of `customers`.
+    total: int
+
+
+# Filters that only choose stores or an order: the per-store live counts give the total.
+_NOT_NARROWING = frozenset({"store", "ordering"})
+
+
+def customer_list(*, filters: Mapping[str, Any], user: AbstractBaseUser) -> CustomerList:
+    """Live customers of the stores `user` may see, matching `filters`, ordered, and how many.
+
+    `filters` use domain names (see CustomerFilter). Without a narrowing filter the total is
+    the sum of the stores' `live_customers`, so that the first page of millions of customers
+    does not count them all.
 
     Raises:
         InvalidFilter: a filter or ordering value is invalid; `field` names the filter.
-        StoreForbidden: the `store` filter names a store outside `stores`.
+        StoreForbidden: the `store` filter names a store `user` may not see.
     """
     from customers.filters import CustomerFilter
 
-    store_ids = list(stores.values_list("pk", flat=True))
+    assigned = _assigned_store_ids(user)
     queryset = customers_live().only(*CUSTOMER_LIST_COLUMNS)
-    # Seeing every store (superusers, unrestricted staff) needs no store condition at all,
-    # which lets PostgreSQL count live rows from the small `deleted_at` index alone.
-    if len(store_ids) != Store.objects.count():
-        queryset = queryset.filter(store_id__in=store_ids)
+    # Seeing every store needs no store condition at all, which lets PostgreSQL count live
+    # rows from the small `deleted_at` index alone.
+    if assigned is not None:
+        queryset = queryset.filter(store_id__in=assigned)
     filterset = CustomerFilter(data=filters, queryset=queryset)
     if not filterset.is_valid():
         name, messages = next(iter(filterset.errors.items()))
         raise InvalidFilter(str(messages[0]), field=name)
-    store = filterset.form.cleaned_data.get("store")
-    if store is not None and store.pk not in store_ids:
+    cleaned = filterset.form.cleaned_data
+    store = cleaned.get("store")
+    if store is not None and assigned is not None and store.pk not in assigned:
         raise StoreForbidden()
-    return filterset.qs
+    customers = filterset.qs
+    if any(
+        value not in (None, "", []) for name, value in cleaned.items() if name not in _NOT_NARROWING
+    ):
+        return CustomerList(customers, customers.count())
+    counted = Store.objects.all()
+    if store is not None:
+        counted = counted.filter(pk=store.pk)
+    elif assigned is not None:
+        counted = counted.filter(pk__in=assigned)
+    return CustomerList(customers, counted.aggregate(total=Sum("live_customers"))["total"] or 0)
 
 
 SEARCH_LIMIT_MAX = 100

@@ -15,7 +15,7 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import CharField, F, Value
+from django.db.models import CharField, F, ProtectedError, Value
 from django.db.models.functions import Greatest, Lower
 from django.utils import timezone
 
@@ -86,11 +86,29 @@ def store_create(*, code: str, name: str, is_active: bool = True) -> tuple[Store
     return store, created
 
 
+def store_update(*, store: Store, name: str, is_active: bool) -> Store:
+    """Rename or (de)activate `store`.
+
+    Only these columns are written: the reference counter and the live-customer count move
+    under concurrent writers, and saving a stale copy of them would hand out a reference twice.
+    """
+    store.name, store.is_active = name, is_active
+    store.full_clean(validate_unique=False, validate_constraints=False)
+    store.save(update_fields=["name", "is_active"])
+    return store
+
+
 def customer_group_delete(*, group: CustomerGroup) -> None:
-    """Raises: CustomerGroupProtected for the default group."""
+    """Raises: CustomerGroupProtected for the default group or a group that has customers."""
     if group.pk == DEFAULT_GROUP_ID:
         raise CustomerGroupProtected()
-    group.delete()
+    try:
+        with transaction.atomic():
+            group.delete()
+    except ProtectedError:
+        raise CustomerGroupProtected(
+            "A customer group cannot be deleted while customers belong to it."
+        ) from None
 
 
 # --- Building and checking customers ----------------------------------------------------------

@@ -218,14 +218,17 @@ class AdminPagination(PageNumberPagination):
     page_query_param = "page"
     page_size_query_param = "limit"
 
-    def paginate_queryset(self, queryset, request: Request, view: APIView | None = None) -> list:
+    def paginate_queryset(
+        self, queryset, request: Request, view: APIView | None = None, total: int | None = None
+    ) -> list:
+        """The page's rows; `total` is the exact row count when the caller knows it already."""
         self.request = request
         self.page_number = self._positive_int(request, self.page_query_param, 1)
         self.per_page = min(
             self._positive_int(request, self.page_size_query_param, self.page_size),
             self.max_page_size,
         )
-        self.total = queryset.count()
+        self.total = queryset.count() if total is None else total
         self.last_page = max(1, math.ceil(self.total / self.per_page))
         self.offset = (self.page_number - 1) * self.per_page
         if self.page_number > self.last_page:

@@ -314,11 +314,10 @@ class CustomerListView(AdminAPIView):
         ],
     )
     def get(self, request: Request) -> Response:
-        queryset = customer_list(
-            filters=list_filters(request.query_params),
-            stores=stores_visible_to(user=request.user),
+        listing = customer_list(filters=list_filters(request.query_params), user=request.user)
+        page = self.paginator.paginate_queryset(
+            listing.customers, request, view=self, total=listing.total
         )
-        page = self.paginator.paginate_queryset(queryset, request, view=self)
         return self.paginator.get_paginated_response(
             AdminCustomerOutputSerializer(page, many=True).data
         )

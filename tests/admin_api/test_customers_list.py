@@ -3,6 +3,8 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from customers.models import CustomerGroup
 from tests.admin_api.conftest import (
@@ -411,6 +413,43 @@ def test_soft_deleted_customers_are_not_listed(staff_client, store, customer):
     # then
     assert ids(response) == [customer.pk]
     assert response.json()["meta"]["total"] == 1
+
+
+def counts_customers(queries) -> bool:
+    return any(
+        "COUNT(" in q["sql"].upper() and "customers_customer" in q["sql"]
+        for q in queries.captured_queries
+    )
+
+
+def test_totals_without_a_narrowing_filter_come_from_the_store_counts(
+    staff_client, many, other_store
+):
+    # given
+    CustomerFactory(store=other_store)
+    CustomerFactory(store=other_store, deleted_at=datetime(2024, 1, 1, tzinfo=UTC))
+
+    # when
+    with CaptureQueriesContext(connection) as every_store:
+        everything = staff_client.get(URL, {"ordering": "-id"})
+    with CaptureQueriesContext(connection) as one_store:
+        germany = staff_client.get(URL, {"store": "DE"})
+
+    # then
+    assert everything.json()["meta"]["total"] == 26
+    assert germany.json()["meta"]["total"] == 25
+    assert not counts_customers(every_store)
+    assert not counts_customers(one_store)
+
+
+def test_a_narrowing_filter_counts_the_matching_customers(staff_client, many):
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        response = staff_client.get(URL, {"keyword": "c1"})
+
+    # then
+    assert response.json()["meta"]["total"] == 10
+    assert counts_customers(queries)
 
 
 @pytest.mark.parametrize(

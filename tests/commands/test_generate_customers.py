@@ -1,5 +1,7 @@
 import re
 
+from django.db.models import Count
+
 from addresses.models import Address
 from customers.models import Customer
 from customers.services import customer_build
@@ -58,3 +60,20 @@ def test_generate_customers_in_an_unknown_store_exits_with_2(db):
     assert result.code == 2
     assert result.stderr == "Unknown store 'XX'."
     assert Customer.objects.count() == 0
+
+
+def test_a_fractional_addresses_per_customer_is_an_average_of_whole_addresses(store):
+    # when
+    result = run_command(
+        "generate_customers", "400", "--addresses-per-customer", "1.5", "--seed", "11"
+    )
+
+    # then
+    assert result.code == 0
+    per_customer = {
+        count
+        for count in Customer.objects.annotate(n=Count("addresses")).values_list("n", flat=True)
+    }
+    assert per_customer == {1, 2}
+    # 400 draws of one Bernoulli(0.5) each: 600 expected, this seed gives a fixed total.
+    assert 500 < Address.objects.count() < 700

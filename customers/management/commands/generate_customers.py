@@ -41,7 +41,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("count", type=int, help="How many customers to create.")
         parser.add_argument("--store", help="Store code (default: the default store).")
-        parser.add_argument("--addresses-per-customer", type=int, default=1, metavar="K")
+        parser.add_argument(
+            "--addresses-per-customer",
+            type=float,
+            default=1,
+            metavar="K",
+            help="Addresses per customer on average (1.5: half of them get two).",
+        )
         parser.add_argument("--seed", type=int, default=None, help="Seed for repeatable data.")
         parser.add_argument("--batch-size", type=int, default=5000)
 
@@ -133,7 +139,8 @@ class Command(BaseCommand):
         if rng.random() < 0.3:
             fields["mobile"] = f"+49 151 {sequence}"
         addresses = []
-        for _ in range(per_customer):
+        whole = int(per_customer)
+        for _ in range(whole + (rng.random() < per_customer - whole)):
             city, postcode = rng.choice(pools["place"])
             address = {
                 "first_name": first_name,
