@@ -13,9 +13,9 @@ from typing import Any, NamedTuple
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, RawPostDataException
+from django.http import Http404
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
@@ -34,6 +34,7 @@ from accounts.authentication import (
 )
 from accounts.permissions import IsCustomer, StaffModelPermissions
 from accounts.sessions import SESSION_COOKIE, SESSION_HEADER, CustomerSessionAuthentication
+from config.api.common import BodySizeLimitMixin
 from config.errors import (
     Conflict,
     DomainError,
@@ -151,10 +152,7 @@ def _django_errors(exc: DjangoValidationError) -> list[tuple[str | None, str]]:
     return pairs
 
 
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "Request body is too large."
-    default_code = "payload_too_large"
+PAYLOAD_TOO_LARGE_MESSAGE = "Request body is too large."
 
 
 def _domain_response(exc: DomainError) -> tuple[int, str, dict[str, str]]:
@@ -179,7 +177,7 @@ def admin_exception_handler(exc: Exception, context: dict[str, Any]) -> Response
         status_code = 400
         message = _join(_django_errors(exc))
     elif isinstance(exc, RequestDataTooBig):
-        status_code, message = 413, PayloadTooLarge.default_detail
+        status_code, message = 413, PAYLOAD_TOO_LARGE_MESSAGE
     elif isinstance(exc, Http404):
         status_code, message = 404, "Not found"
     elif isinstance(exc, DjangoPermissionDenied):
@@ -380,7 +378,7 @@ class AnonymousAuthThrottle(ScopedRateThrottle):
 # --- Base views ------------------------------------------------------------------------------
 
 
-class AdminDialectMixin:
+class AdminDialectMixin(BodySizeLimitMixin):
     """JSON in and out, the EverShop error envelope, and 413 for oversized bodies."""
 
     renderer_classes = [JSONRenderer]
@@ -388,17 +386,6 @@ class AdminDialectMixin:
 
     def get_exception_handler(self):
         return admin_exception_handler
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        # DRF parses from the raw stream, which skips Django's DATA_UPLOAD_MAX_MEMORY_SIZE
-        # check; reading `body` first applies it (SPEC 2: 413).
-        try:
-            request._request.body  # noqa: B018
-        except RequestDataTooBig:
-            raise PayloadTooLarge() from None
-        except RawPostDataException:  # pragma: no cover - the stream was read already
-            pass
-        super().initial(request, *args, **kwargs)
 
 
 class AdminAPIView(AdminDialectMixin, GenericAPIView):

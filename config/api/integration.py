@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, RawPostDataException
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import GenericAPIView
@@ -27,6 +27,7 @@ from rest_framework.views import set_rollback
 
 from accounts.authentication import StaffTokenAuthentication
 from accounts.permissions import StaffModelPermissions
+from config.api.common import BodySizeLimitMixin
 from config.api.integration_codec import twc_field
 from config.errors import (
     Conflict,
@@ -205,7 +206,7 @@ def integration_exception_handler(exc: Exception, context: dict[str, Any]) -> Re
     return Response(error_body(status_code, message, errors), status=status_code, headers=headers)
 
 
-class IntegrationAPIView(GenericAPIView):
+class IntegrationAPIView(BodySizeLimitMixin, GenericAPIView):
     """Base of every `/api/v2/...` view: staff only, one store per request, TWC errors.
 
     `self.store` is the tenant's store once `initial()` has run; views pass it explicitly.
@@ -228,14 +229,6 @@ class IntegrationAPIView(GenericAPIView):
         return integration_exception_handler
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        # DRF parses from the raw stream, which skips Django's DATA_UPLOAD_MAX_MEMORY_SIZE
-        # check; reading `body` first applies it (SPEC 2: 413).
-        try:
-            request._request.body  # noqa: B018
-        except RequestDataTooBig:
-            raise PayloadTooLarge() from None
-        except RawPostDataException:  # pragma: no cover - the stream was read already
-            pass
         super().initial(request, *args, **kwargs)
         # After authentication, so that an anonymous caller learns nothing about tenants.
         self.store = store_get(code=request.META.get(TENANT_HEADER, ""))

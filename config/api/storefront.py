@@ -6,7 +6,6 @@ errors as Glue does: `{"errors": [{"code": "402", "status": 404, "detail": "..."
 HTTP status of the errors (SPEC 4).
 """
 
-import contextlib
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -17,7 +16,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.http import Http404, RawPostDataException
+from django.http import Http404
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import exceptions, serializers
@@ -32,6 +31,7 @@ from rest_framework.views import APIView, set_rollback
 
 from accounts.authentication import CustomerTokenAuthentication, customer_of
 from accounts.permissions import IsCustomer
+from config.api.common import BodySizeLimitMixin
 from config.errors import DomainError, NotFound, RateLimited
 from customers.models import Customer
 
@@ -367,7 +367,7 @@ class AlwaysJsonApi(DefaultContentNegotiation):
 # --- Base view --------------------------------------------------------------------------------
 
 
-class StorefrontView(APIView):
+class StorefrontView(BodySizeLimitMixin, APIView):
     """Base of every Storefront endpoint.
 
     Methods listed in `public_methods` need no token (registration, logins, password
@@ -418,13 +418,6 @@ class StorefrontView(APIView):
 
     def get_wire_fields(self) -> Mapping[str, str]:
         return self.wire_fields
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        # DRF parses from the raw stream, which skips Django's DATA_UPLOAD_MAX_MEMORY_SIZE
-        # check; reading `body` first applies it (SPEC 2: 413).
-        with contextlib.suppress(RawPostDataException):
-            request._request.body  # noqa: B018
-        super().initial(request, *args, **kwargs)
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any):
         response = super().finalize_response(request, response, *args, **kwargs)
