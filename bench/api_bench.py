@@ -263,6 +263,28 @@ def time_upload(port: int, token: str, runs: int) -> None:
     )
 
 
+# Short name fragments, one of which matches about 5% of generated customers (SPEC 11).
+COMMON_TERM_CANDIDATES = ("SCH", "ANN", "MAR", "BER", "MANN", "LAU", "ER", "AN")
+
+
+def common_term(database_url: str, total: int) -> tuple[str, float]:
+    """The candidate keyword whose share of the customers is nearest 5%, and that share."""
+    shares = {}
+    with psycopg.connect(database_url) as connection:
+        for term in COMMON_TERM_CANDIDATES:
+            pattern = f"%{term}%"
+            matched = connection.execute(
+                "SELECT count(*) FROM customers_customer WHERE deleted_at IS NULL AND ("
+                "UPPER(((first_name || ' ' || last_name))::text) LIKE %s "
+                "OR UPPER(email::text) LIKE %s OR UPPER(phone::text) LIKE %s "
+                "OR UPPER(reference::text) LIKE %s)",
+                [pattern] * 4,
+            ).fetchone()[0]
+            shares[term] = matched / max(total, 1)
+    term = min(shares, key=lambda t: abs(shares[t] - 0.05))
+    return term, shares[term]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", required=True)
@@ -284,6 +306,8 @@ def main() -> None:
     emails = [row["email"] for row in sample]
     phones = [row["phone"] for row in sample if row["phone"]]
     floor_env = {**env, "FLOOR_DATABASE_URL": args.database_url}
+    common, share = common_term(args.database_url, setup["total"])
+    log(f"common keyword {common!r} matches {share:.1%} of the customers\n")
 
     with (
         gunicorn("config.wsgi", env, ROOT) as app,
@@ -347,6 +371,12 @@ def main() -> None:
                 "GET /api/customers?keyword=<rare>",
                 lambda n: [f"/api/customers?keyword={quote(emails[0].split('@')[0])}"] * n,
                 lambda n: [f"/list?keyword={quote(emails[0].split('@')[0])}"] * n,
+                staff,
+            ),
+            (
+                f"GET /api/customers?keyword={common}",
+                lambda n: [f"/api/customers?keyword={common}"] * n,
+                lambda n: [f"/list?keyword={common}"] * n,
                 staff,
             ),
         ]

@@ -34,14 +34,23 @@ LOOKUPS = {
         f"WHERE phone = %s AND phone > '' AND {LIVE} ORDER BY id LIMIT 50"
     ),
 }
-LIST = (
+# The list as the app runs it: the page's keys first (index-only on the live-id index), then
+# those rows; the total from the stores' live counts unless a keyword narrows the list.
+LIST_KEYS = (
+    "SELECT id FROM customers_customer WHERE deleted_at IS NULL {where} "
+    "ORDER BY id DESC LIMIT 20 OFFSET %(offset)s"
+)
+LIST_ROWS = (
     "SELECT id, uuid, state, group_id, email, first_name, last_name, created_at, updated_at "
-    "FROM customers_customer WHERE deleted_at IS NULL {where} ORDER BY id DESC LIMIT 20 OFFSET %s"
+    "FROM customers_customer WHERE id = ANY(%(ids)s) ORDER BY id DESC"
 )
 COUNT = "SELECT count(*) FROM customers_customer WHERE deleted_at IS NULL {where}"
+LIVE_COUNT = "SELECT sum(live_customers) FROM customers_store"
+# The expressions of the trigram indexes (customers migration 0003).
 KEYWORD = (
-    "AND (email ILIKE %(kw)s OR (first_name || ' ' || last_name) ILIKE %(kw)s "
-    "OR reference ILIKE %(kw)s)"
+    "AND (UPPER(((first_name || ' ' || last_name))::text) LIKE UPPER(%(kw)s) "
+    "OR UPPER(email::text) LIKE UPPER(%(kw)s) OR UPPER(phone::text) LIKE UPPER(%(kw)s) "
+    "OR UPPER(reference::text) LIKE UPPER(%(kw)s))"
 )
 
 _connection = None
@@ -81,10 +90,14 @@ def _list(page: int, keyword: str | None) -> dict:
     where = KEYWORD if keyword else ""
     params = {"kw": f"%{keyword}%"} if keyword else {}
     with _cursor() as cursor:
-        cursor.execute(COUNT.format(where=where), params or None)
+        if keyword:
+            cursor.execute(COUNT.format(where=where), params)
+        else:
+            cursor.execute(LIVE_COUNT)
         total = cursor.fetchone()[0]
-        sql = LIST.format(where=where).replace("OFFSET %s", "OFFSET %(offset)s")
-        cursor.execute(sql, {**params, "offset": (page - 1) * 20})
+        cursor.execute(LIST_KEYS.format(where=where), {**params, "offset": (page - 1) * 20})
+        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute(LIST_ROWS, {"ids": ids})
         return {"data": _rows(cursor), "meta": {"total": total}}
 
 

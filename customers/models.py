@@ -185,6 +185,13 @@ class Customer(TimeStampedModel):
         indexes = [
             models.Index(fields=["created_at", "id"], name="customers_customer_created_idx"),
             models.Index(fields=["deleted_at"], name="customers_customer_deleted_idx"),
+            # Live customers by id: the default order of the lists, read index-only however
+            # deep the page (the list pages take the page's keys first, then its rows).
+            models.Index(
+                fields=["id"],
+                condition=Q(deleted_at__isnull=True),
+                name="customers_customer_live_id_idx",
+            ),
         ]
 
     def __str__(self) -> str:
