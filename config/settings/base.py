@@ -124,6 +124,8 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Clientele <no-reply@example.com>")
+# Deliver emails on a background thread, so that no response waits for the mail server.
+EMAIL_SEND_IN_BACKGROUND = env.bool("EMAIL_SEND_IN_BACKGROUND", default=True)
 
 # --- Product settings (SPEC 10) ---------------------------------------------------------------
 DEFAULT_STORE_CODE = env("DEFAULT_STORE_CODE", default="DE")
