@@ -28,8 +28,3 @@ def address_get(*, customer: Customer, uuid: str) -> Address:
         raise AddressNotFound()
     address.customer = customer
     return address
-
-
-def default_shipping_address(*, customer: Customer) -> Address | None:
-    """The default shipping address, read from prefetched addresses when there are any."""
-    return next((a for a in customer.addresses.all() if a.is_default_shipping), None)

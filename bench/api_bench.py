@@ -291,6 +291,9 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=500, help="per endpoint at 1 client")
     parser.add_argument("--upload-runs", type=int, default=3)
+    parser.add_argument(
+        "--only", choices=["reads", "upload"], help="measure the reads or the upload alone"
+    )
     args = parser.parse_args()
 
     env = django_env(args.database_url)
@@ -380,6 +383,8 @@ def main() -> None:
                 staff,
             ),
         ]
+        if args.only == "upload":
+            cases = []
         for name, app_paths, floor_paths, headers in cases:
             list_case = name.startswith("GET /api/customers")
             requests = max(args.requests // 5, 40) if list_case else args.requests
@@ -387,7 +392,8 @@ def main() -> None:
                 compare(name, (app, app_paths, headers), (floor, floor_paths), requests)
             except (RuntimeError, OSError) as error:
                 log(f"{name:<44} skipped: {error}")
-        time_upload(app, setup["staff_token"], args.upload_runs)
+        if args.only != "reads":
+            time_upload(app, setup["staff_token"], args.upload_runs)
 
 
 if __name__ == "__main__":

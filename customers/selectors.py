@@ -147,6 +147,9 @@ class CustomerList(NamedTuple):
 
 # Filters that only choose stores or an order: the per-store live counts give the total.
 _NOT_NARROWING = frozenset({"store", "ordering"})
+# Below this many matches a narrowed list is found first and sorted after; above it, walking
+# the ordering's index fills a page after a few thousand rows (1% of a million: 100 a page).
+FEW_MATCHES = 10_000
 
 
 def customer_list(*, filters: Mapping[str, Any], user: AbstractBaseUser) -> CustomerList:
@@ -160,7 +163,7 @@ def customer_list(*, filters: Mapping[str, Any], user: AbstractBaseUser) -> Cust
         InvalidFilter: a filter or ordering value is invalid; `field` names the filter.
         StoreForbidden: the `store` filter names a store `user` may not see.
     """
-    from customers.filters import CustomerFilter
+    from customers.filters import CustomerFilter, order_without_indexes
 
     assigned = _assigned_store_ids(user)
     queryset = customers_live().only(*CUSTOMER_LIST_COLUMNS)
@@ -180,7 +183,10 @@ def customer_list(*, filters: Mapping[str, Any], user: AbstractBaseUser) -> Cust
     if any(
         value not in (None, "", []) for name, value in cleaned.items() if name not in _NOT_NARROWING
     ):
-        return CustomerList(customers, customers.count())
+        total = customers.count()
+        if total < FEW_MATCHES:
+            customers = order_without_indexes(customers)
+        return CustomerList(customers, total)
     counted = Store.objects.all()
     if store is not None:
         counted = counted.filter(pk=store.pk)

@@ -19,7 +19,6 @@ from django_countries import countries
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-from addresses.selectors import default_shipping_address
 from customers.models import Customer, CustomerState, OptinLevel
 
 # --- Input ------------------------------------------------------------------------------------
@@ -355,7 +354,8 @@ def _country_name(code: str) -> str:
 
 
 def address_to_twc(address: Any, customer: Customer) -> dict[str, Any]:
-    code = str(address.country) if address.country else ""
+    country = address.country  # a new Country object on every read: read it once
+    code = country.code if country else ""
     return {
         "address1": address.address1,
         "address2": address.address2,
@@ -384,16 +384,17 @@ def _phone(value: Any) -> str | None:
 def customer_to_twc(customer: Customer) -> dict[str, Any]:
     """The SPEC 6 representation, keys in the seed's order; read addresses are prefetched."""
     addresses = list(customer.addresses.all())
-    default = default_shipping_address(customer=customer)
+    rendered = {address.pk: address_to_twc(address, customer) for address in addresses}
+    default = next((address for address in addresses if address.is_default_shipping), None)
     return {
         "accepts_marketing": customer.accepts_marketing,
         "active": customer.state == CustomerState.ENABLED,
-        "addresses": [address_to_twc(address, customer) for address in addresses],
+        "addresses": list(rendered.values()),
         "attributeGroups": customer.attribute_groups or {},
         "createdDate": twc_datetime(customer.created_at),
         "customerRef": customer.reference,
         "customer_state": customer.state,
-        "defaultAddress": address_to_twc(default, customer) if default is not None else None,
+        "defaultAddress": rendered[default.pk] if default is not None else None,
         "dob": customer.date_of_birth.isoformat() if customer.date_of_birth else None,
         "email": customer.email,
         "firstName": customer.first_name,

@@ -615,3 +615,42 @@ def test_the_admin_session_cookie_works_for_staff(client, staff_user, customer):
     # then
     assert response.status_code == 200
     assert ids(response) == [customer.pk]
+
+
+@pytest.mark.parametrize(
+    ("ordering", "expected"),
+    [
+        pytest.param(None, ["cy", "bo", "al"], id="default_newest_first_case"),
+        pytest.param("email", ["al", "bo", "cy"], id="email_case"),
+        pytest.param("-email", ["cy", "bo", "al"], id="email_descending_case"),
+        pytest.param("full_name", ["bo", "cy", "al"], id="full_name_case"),
+    ],
+)
+def test_a_search_with_few_matches_keeps_the_requested_order(
+    staff_client, store, ordering, expected
+):
+    # given
+    made = {
+        key: CustomerFactory(
+            store=store, email=f"{key}@shop.example", first_name=first, last_name="Shopper"
+        )
+        for key, first in (("al", "Zora"), ("bo", "Anna"), ("cy", "Nina"))
+    }
+    CustomerFactory(store=store, email="other@example.com")
+    params = {"keyword": "shop"}
+    if ordering:
+        params["ordering"] = ordering
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        response = staff_client.get(URL, params)
+
+    # then
+    assert ids(response) == [made[key].pk for key in expected]
+    assert response.json()["meta"]["total"] == 3
+    page_keys = next(
+        q["sql"]
+        for q in queries.captured_queries
+        if "customers_customer" in q["sql"] and "LIMIT" in q["sql"]
+    )
+    assert "COALESCE" in page_keys
