@@ -292,7 +292,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500, help="per endpoint at 1 client")
     parser.add_argument("--upload-runs", type=int, default=3)
     parser.add_argument(
-        "--only", choices=["reads", "upload"], help="measure the reads or the upload alone"
+        "--only",
+        choices=["reads", "lists", "upload"],
+        help="measure the reads, the Admin API lists or the upload alone",
     )
     args = parser.parse_args()
 
@@ -385,6 +387,8 @@ def main() -> None:
         ]
         if args.only == "upload":
             cases = []
+        elif args.only == "lists":
+            cases = [case for case in cases if case[0].startswith("GET /api/customers")]
         for name, app_paths, floor_paths, headers in cases:
             list_case = name.startswith("GET /api/customers")
             requests = max(args.requests // 5, 40) if list_case else args.requests
@@ -392,7 +396,7 @@ def main() -> None:
                 compare(name, (app, app_paths, headers), (floor, floor_paths), requests)
             except (RuntimeError, OSError) as error:
                 log(f"{name:<44} skipped: {error}")
-        if args.only != "reads":
+        if args.only in (None, "upload"):
             time_upload(app, setup["staff_token"], args.upload_runs)
 
 

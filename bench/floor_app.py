@@ -38,8 +38,11 @@ LOOKUPS = {
 # those rows; the total from the stores' live counts unless a keyword narrows the list.
 LIST_KEYS = (
     "SELECT id FROM customers_customer WHERE deleted_at IS NULL {where} "
-    "ORDER BY id DESC LIMIT 20 OFFSET %(offset)s"
+    "ORDER BY {order} DESC LIMIT 20 OFFSET %(offset)s"
 )
+# As the app: a keyword with fewer matches than this sorts its matches instead of walking
+# the id index (customers.selectors.FEW_MATCHES).
+FEW_MATCHES = 10_000
 LIST_ROWS = (
     "SELECT id, uuid, state, group_id, email, first_name, last_name, created_at, updated_at "
     "FROM customers_customer WHERE id = ANY(%(ids)s) ORDER BY id DESC"
@@ -95,7 +98,10 @@ def _list(page: int, keyword: str | None) -> dict:
         else:
             cursor.execute(LIVE_COUNT)
         total = cursor.fetchone()[0]
-        cursor.execute(LIST_KEYS.format(where=where), {**params, "offset": (page - 1) * 20})
+        order = "COALESCE(id, id)" if keyword and total < FEW_MATCHES else "id"
+        cursor.execute(
+            LIST_KEYS.format(where=where, order=order), {**params, "offset": (page - 1) * 20}
+        )
         ids = [row[0] for row in cursor.fetchall()]
         cursor.execute(LIST_ROWS, {"ids": ids})
         return {"data": _rows(cursor), "meta": {"total": total}}
