@@ -47,11 +47,24 @@ class Store(models.Model):
         ),
     )
 
+    # Moved only by atomic UPDATEs and triggers, never written back from a loaded instance:
+    # a stale copy saved in full would hand out references again and miscount customers.
+    COUNTERS = frozenset({"last_reference_number", "live_customers"})
+
     class Meta:
         ordering = ["code"]
 
     def __str__(self) -> str:
         return self.code
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in self.COUNTERS
+            ]
+        super().save(*args, **kwargs)
 
 
 class CustomerGroup(models.Model):

@@ -87,11 +87,7 @@ def store_create(*, code: str, name: str, is_active: bool = True) -> tuple[Store
 
 
 def store_update(*, store: Store, name: str, is_active: bool) -> Store:
-    """Rename or (de)activate `store`.
-
-    Only these columns are written: the reference counter and the live-customer count move
-    under concurrent writers, and saving a stale copy of them would hand out a reference twice.
-    """
+    """Rename or (de)activate `store` (its counters are never written back, see Store.save)."""
     store.name, store.is_active = name, is_active
     store.full_clean(validate_unique=False, validate_constraints=False)
     store.save(update_fields=["name", "is_active"])

@@ -126,3 +126,21 @@ def test_a_group_with_customers_cannot_be_deleted(store):
         "A customer group cannot be deleted while customers belong to it."
     )
     assert CustomerGroup.objects.filter(pk=group.pk).exists()
+
+
+def test_saving_a_stale_store_in_full_leaves_its_counters_alone(store):
+    # given
+    stale = Store.objects.get(pk=store.pk)
+    customer_create(store=store, email="ada@example.com")
+
+    # when
+    stale.name = "Deutschland"
+    stale.save()
+
+    # then
+    stored = Store.objects.get(pk=store.pk)
+    assert (stored.name, stored.last_reference_number, stored.live_customers) == (
+        "Deutschland",
+        1,
+        1,
+    )
