@@ -16,71 +16,65 @@ from addresses.models import Address
 from customers import validation
 from customers.lock_objects import customer_lock
 from customers.models import Customer
+from customers.validation import FieldRule, full_name_split, none_as_empty_text, rules_apply
 
-ADDRESS_FIELDS = frozenset(
-    {
-        "label",
-        "salutation",
-        "first_name",
-        "last_name",
-        "full_name",
-        "company",
-        "address1",
-        "address2",
-        "address3",
-        "postcode",
-        "city",
-        "province",
-        "province_code",
-        "country",
-        "phone",
-        "email",
-        "is_default_shipping",
-        "is_default_billing",
-    }
-)
-_TEXT_FIELDS = ADDRESS_FIELDS - {
-    "full_name",
-    "country",
-    "is_default_shipping",
-    "is_default_billing",
+
+def _text() -> FieldRule:
+    return FieldRule(normalise=none_as_empty_text)
+
+
+def _flag(value: Any) -> bool:
+    return bool(value)
+
+
+# The address rule table: every write path (one address, a customer's addresses, the bulk
+# import) reads its values from it.
+ADDRESS_RULES: dict[str, FieldRule] = {
+    "label": _text(),
+    "salutation": _text(),
+    "first_name": _text(),
+    "last_name": _text(),
+    "full_name": FieldRule(split=full_name_split),
+    "company": _text(),
+    "address1": FieldRule(normalise=none_as_empty_text, required=True),
+    "address2": _text(),
+    "address3": _text(),
+    "postcode": _text(),
+    "city": FieldRule(normalise=none_as_empty_text, required=True),
+    "province": _text(),
+    "province_code": _text(),
+    "country": FieldRule(normalise=validation.normalise_country, required=True),
+    "phone": _text(),
+    "email": _text(),
+    "is_default_shipping": FieldRule(normalise=_flag),
+    "is_default_billing": FieldRule(normalise=_flag),
 }
+# `country_code` (an ISO 3166-1 alpha-2 code, TWC `countryCode`, Glue `iso2Code`) is accepted
+# beside `country` and wins over it when it has a value.
+ADDRESS_FIELDS = frozenset(ADDRESS_RULES) | {"country_code"}
 
 
-def _normalised_field(name: str, value: Any) -> list[tuple[str, Any]]:
-    """The attribute values one input field sets, normalised (shared by every write path)."""
-    if name == "full_name":
-        first_name, last_name = validation.split_full_name(value or "")
-        return [("first_name", first_name), ("last_name", last_name)]
-    if name == "country":
-        return [("country", validation.normalise_country(value))]
-    if name in _TEXT_FIELDS:
-        return [(name, "" if value is None else value)]
-    return [(name, bool(value))]
+def _country_code_wins(fields: Mapping[str, Any]) -> Mapping[str, Any]:
+    if "country_code" not in fields:
+        return fields
+    fields = dict(fields)
+    code = fields.pop("country_code")
+    fields["country"] = code or fields.get("country")
+    return fields
 
 
-def _apply_fields(address: Address, fields: Mapping[str, Any]) -> None:
-    unknown = set(fields) - ADDRESS_FIELDS
-    if unknown:
-        raise TypeError(f"Not address fields: {sorted(unknown)}")
-    errors: dict[str, list[ValidationError]] = {}
-    for name, value in fields.items():
-        try:
-            for attname, normalised in _normalised_field(name, value):
-                setattr(address, attname, normalised)
-        except ValidationError as error:
-            errors.update(error.error_dict)
-    try:
-        address.full_clean(
-            exclude=["customer", "uuid", *errors], validate_unique=False, validate_constraints=False
-        )
-    except ValidationError as error:
-        errors.update(error.error_dict)
-    for required in ("address1", "city"):
-        if required not in errors and not str(getattr(address, required)).strip():
-            errors[required] = [ValidationError("This field cannot be blank.", code="blank")]
+def address_values_clean(*, creating: bool, **fields: Any) -> dict[str, Any]:
+    """Normalise and check address fields by ADDRESS_RULES: the column values they set.
+
+    Raises:
+        ValidationError: keyed by domain field name.
+    """
+    values, errors = rules_apply(
+        Address, ADDRESS_RULES, _country_code_wins(fields), creating=creating
+    )
     if errors:
         raise ValidationError(errors)
+    return values
 
 
 def address_build(*, customer: Customer, **fields: Any) -> Address:
@@ -89,43 +83,22 @@ def address_build(*, customer: Customer, **fields: Any) -> Address:
     Raises:
         ValidationError: keyed by domain field name.
     """
-    address = Address(customer=customer)
-    _apply_fields(address, fields)
-    return address
+    return Address(customer=customer, **address_values_clean(creating=True, **fields))
 
 
 def address_values_build(**fields: Any) -> dict[str, Any]:
-    """Validate a new address as plain column values, for the bulk import path.
-
-    The same normalisation and the same model-field rules as `address_build`, without
-    building a model instance (a million-row import cannot afford `full_clean()` per row).
+    """Validate a new address as plain column values, for the bulk paths.
 
     Raises:
         ValidationError: keyed by domain field name.
     """
-    unknown = set(fields) - ADDRESS_FIELDS
-    if unknown:
-        raise TypeError(f"Not address fields: {sorted(unknown)}")
-    values: dict[str, Any] = {}
-    errors: dict[str, list[ValidationError]] = {}
-    for name, value in fields.items():
-        try:
-            values.update(_normalised_field(name, value))
-        except ValidationError as error:
-            errors.update(error.error_dict)
-    for name, value in list(values.items()):
-        if name in errors:
-            continue
-        try:
-            values[name] = validation.model_field_clean(Address, name, value)
-        except ValidationError as error:
-            errors.update(error.error_dict)
-    for required in ("address1", "city", "country"):
-        if required not in errors and not str(values.get(required) or "").strip():
-            errors[required] = [ValidationError("This field cannot be blank.", code="blank")]
-    if errors:
-        raise ValidationError(errors)
-    return values
+    return address_values_clean(creating=True, **fields)
+
+
+def addresses_first_is_default(addresses: list[dict[str, Any]]) -> None:
+    """A new customer's first address is its default shipping and billing address."""
+    for index, address in enumerate(addresses):
+        address["is_default_shipping"] = address["is_default_billing"] = index == 0
 
 
 def _take_default_flags(address: Address) -> None:
@@ -170,7 +143,8 @@ def address_update(*, address: Address, **changes: Any) -> Address:
     for flag in ("is_default_shipping", "is_default_billing"):
         if flag in changes and not changes[flag] and getattr(address, flag):
             changes = {**changes, flag: True}
-    _apply_fields(address, changes)
+    for name, value in address_values_clean(creating=False, **changes).items():
+        setattr(address, name, value)
     _take_default_flags(address)
     address.save()
     return address

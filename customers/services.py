@@ -5,9 +5,10 @@ transaction, validates before it saves, and turns a lost race on a unique constr
 same domain error that the up-front check raises.
 """
 
+import functools
 import json
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +21,9 @@ from django.db.models.functions import Greatest, Lower
 from django.utils import timezone
 
 from addresses.models import Address
+from addresses.services import address_values_build, addresses_first_is_default
 from customers import validation
 from customers.errors import (
-    CustomerGroupNotFound,
     CustomerGroupProtected,
     CustomerNotDeleted,
     EmailAlreadyUsed,
@@ -32,30 +33,8 @@ from customers.errors import (
 )
 from customers.lock_objects import customer_lock
 from customers.models import DEFAULT_GROUP_ID, Customer, CustomerGroup, Store
+from customers.validation import FieldRule
 
-# Domain fields a caller may set on create or update (besides the password and reference).
-CUSTOMER_FIELDS = frozenset(
-    {
-        "email",
-        "salutation",
-        "first_name",
-        "last_name",
-        "full_name",
-        "gender",
-        "date_of_birth",
-        "phone",
-        "mobile",
-        "state",
-        "group_id",
-        "accepts_marketing",
-        "marketing_optin_level",
-        "tax_exempt",
-        "tax_exemptions",
-        "attribute_groups",
-        "email_verified_at",
-        "accepted_terms_at",
-    }
-)
 _MARKETING_FIELDS = ("accepts_marketing", "marketing_optin_level")
 _CONSTRAINT_ERRORS = {
     "customers_customer_email_unique": (EmailAlreadyUsed, "email"),
@@ -110,72 +89,149 @@ def customer_group_delete(*, group: CustomerGroup) -> None:
 # --- Building and checking customers ----------------------------------------------------------
 
 
-def _normalised_field(name: str, value: Any) -> list[tuple[str, Any]]:
-    """The attribute values one input field sets, normalised (shared by every write path)."""
-    if name == "full_name":
-        first_name, last_name = validation.split_full_name(value or "")
-        return [("first_name", first_name), ("last_name", last_name)]
-    if name == "email":
-        return [("email", validation.normalise_email(value))]
-    if name in ("phone", "mobile"):
-        return [(name, validation.normalise_phone(value, field=name))]
-    if name == "date_of_birth":
-        return [(name, validation.validate_date_of_birth(value))]
-    if name == "tax_exemptions":
-        return [(name, validation.validate_tax_exemptions(value))]
-    if name == "attribute_groups":
-        return [(name, validation.validate_attribute_groups(value))]
-    if name in ("email_verified_at", "accepted_terms_at"):
-        return [(name, validation.aware(value))]
-    if name in ("salutation", "first_name", "last_name"):
-        return [(name, value or "")]
-    if name in ("gender", "marketing_optin_level") and value == "":
-        # Nullable choices: "no value" is null, which is what their check constraints allow.
-        return [(name, None)]
-    return [(name, value)]
+def _phone(name: str) -> FieldRule:
+    # `normalise_phone` applies the phone field's rule (a valid number); the model field's
+    # checks would parse it again, which costs more than the rest of a row.
+    return FieldRule(
+        normalise=functools.partial(validation.normalise_phone, field=name), model_check=False
+    )
+
+
+# The customer rule table: domain fields a caller may set on create or update (besides the
+# password and the reference). Every write path reads its values from it.
+CUSTOMER_RULES: dict[str, FieldRule] = {
+    "email": FieldRule(normalise=validation.normalise_email, required=True),
+    "salutation": FieldRule(normalise=validation.falsy_as_empty_text),
+    "first_name": FieldRule(normalise=validation.falsy_as_empty_text),
+    "last_name": FieldRule(normalise=validation.falsy_as_empty_text),
+    "full_name": FieldRule(split=validation.full_name_split),
+    "gender": FieldRule(normalise=validation.empty_as_none),
+    "date_of_birth": FieldRule(normalise=validation.validate_date_of_birth),
+    "phone": _phone("phone"),
+    "mobile": _phone("mobile"),
+    "state": FieldRule(),
+    # Checked against the known groups (`_check_group`), not by a query per row.
+    "group_id": FieldRule(model_check=False),
+    "accepts_marketing": FieldRule(),
+    "marketing_optin_level": FieldRule(normalise=validation.empty_as_none),
+    "tax_exempt": FieldRule(),
+    "tax_exemptions": FieldRule(normalise=validation.validate_tax_exemptions),
+    "attribute_groups": FieldRule(normalise=validation.validate_attribute_groups),
+    "email_verified_at": FieldRule(normalise=validation.aware),
+    "accepted_terms_at": FieldRule(normalise=validation.aware),
+}
+CUSTOMER_FIELDS = frozenset(CUSTOMER_RULES)
+
+
+def _group_exists(pk: int) -> bool:
+    return CustomerGroup.objects.filter(pk=pk).exists()
+
+
+def _check_group(
+    values: dict[str, Any],
+    errors: dict[str, list[ValidationError]],
+    group_exists: Callable[[int], bool],
+) -> None:
+    """A `group_id` must name a customer group (the error the foreign key's check gives)."""
+    if "group_id" not in values:
+        return
+    pk = values["group_id"]
+    if isinstance(pk, int) and not isinstance(pk, bool) and group_exists(pk):
+        return
+    del values["group_id"]
+    group = Customer._meta.get_field("group")
+    errors["group"] = [
+        ValidationError(
+            group.error_messages["invalid"],
+            code="invalid",
+            params={
+                "model": CustomerGroup._meta.verbose_name,
+                "pk": pk,
+                "field": "id",
+                "value": pk,
+            },
+        )
+    ]
+
+
+def _marketing_rule(
+    values: dict[str, Any], fields: Mapping[str, Any], current: Customer | None
+) -> None:
+    """TWC: no marketing consent means no opt-in level; a change of either is timestamped."""
+    before = (
+        (current.accepts_marketing, current.marketing_optin_level) if current else (False, None)
+    )
+    accepts = values.get("accepts_marketing", before[0])
+    level = values.get("marketing_optin_level", before[1]) if accepts else None
+    if not accepts:
+        values["marketing_optin_level"] = None
+    touched = any(name in fields for name in _MARKETING_FIELDS)
+    if (accepts, level) != before or (current is None and touched):
+        values["marketing_preferences_updated_at"] = timezone.now()
+
+
+def customer_values_clean(
+    fields: Mapping[str, Any],
+    *,
+    current: Customer | None = None,
+    group_exists: Callable[[int], bool] = _group_exists,
+) -> dict[str, Any]:
+    """Normalise and check customer fields by CUSTOMER_RULES: the column values they set.
+
+    `current` is the customer being changed (None for a new one); `group_exists` answers
+    whether a group id is known (the bulk path passes a lookup in `customer_groups_known()`).
+
+    Raises:
+        ValidationError: keyed by domain field name.
+    """
+    values, errors = validation.rules_apply(
+        Customer,
+        CUSTOMER_RULES,
+        fields,
+        creating=current is None,
+        check=functools.partial(_check_group, group_exists=group_exists),
+    )
+    if errors:
+        raise ValidationError(errors)
+    _marketing_rule(values, fields, current)
+    return values
 
 
 def _apply_fields(customer: Customer, fields: Mapping[str, Any]) -> None:
-    """Normalise and set `fields` on `customer`; raise one ValidationError for all problems."""
-    unknown = set(fields) - CUSTOMER_FIELDS
-    if unknown:
-        raise TypeError(f"Not customer fields: {sorted(unknown)}")
-    errors: dict[str, list[ValidationError]] = {}
+    """Normalise and set `fields` on the saved `customer`; one ValidationError for all."""
+    for name, value in customer_values_clean(fields, current=customer).items():
+        setattr(customer, name, value)
 
-    def collect(error: ValidationError) -> None:
-        for name, messages in error.error_dict.items():
-            errors.setdefault(name, []).extend(messages)
 
-    marketing_before = (customer.accepts_marketing, customer.marketing_optin_level)
-    for name, value in fields.items():
+def _reference_clean(reference: str | None) -> str | None:
+    if reference is None or reference == "":
+        return None
+    return validation.model_field_clean(Customer, "reference", reference)
+
+
+def _addresses_clean(addresses: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The column values of a new customer's addresses, its first one the default."""
+    values, errors = [], {}
+    for index, data in enumerate(addresses):
         try:
-            for attname, normalised in _normalised_field(name, value):
-                setattr(customer, attname, normalised)
+            values.append(address_values_build(**data))
         except ValidationError as error:
-            collect(error)
-
-    # TWC: no marketing consent means no opt-in level.
-    if not customer.accepts_marketing:
-        customer.marketing_optin_level = None
-    if (customer.accepts_marketing, customer.marketing_optin_level) != marketing_before or (
-        customer.pk is None and any(name in fields for name in _MARKETING_FIELDS)
-    ):
-        customer.marketing_preferences_updated_at = timezone.now()
-
-    exclude = ["password", "reference", "store", "uuid"] + [
-        name for name in ("phone", "mobile", "date_of_birth") if name in errors
-    ]
-    try:
-        customer.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-    except ValidationError as error:
-        collect(error)
-    group_unchecked = "group_id" in fields and not {"group", "group_id"} & set(errors)
-    if group_unchecked and not CustomerGroup.objects.filter(pk=customer.group_id).exists():
-        errors["group_id"] = [
-            ValidationError(CustomerGroupNotFound.message, code=CustomerGroupNotFound.code)
-        ]
+            for name, messages in error.error_dict.items():
+                errors[f"addresses.{index}.{name}"] = messages
     if errors:
         raise ValidationError(errors)
+    addresses_first_is_default(values)
+    return values
+
+
+def _collect(errors: dict[str, list[ValidationError]], step: Callable[[], Any]) -> Any:
+    """Run one validation step; add its errors to `errors` instead of raising them."""
+    try:
+        return step()
+    except ValidationError as error:
+        for name, messages in error.error_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    return None
 
 
 def _apply_password(customer: Customer, *, password: str | None, password_hash: str | None) -> None:
@@ -205,46 +261,19 @@ def customer_build(
     Raises:
         ValidationError: keyed by domain field names (addresses as `addresses.<i>.<field>`).
     """
-    from addresses.services import address_build
-
-    customer = Customer(store=store)
     errors: dict[str, list[ValidationError]] = {}
-    for step in (
-        lambda: _apply_fields(customer, fields),
+    values = _collect(errors, lambda: customer_values_clean(fields)) or {}
+    customer = Customer(store=store, **values)
+    _collect(
+        errors,
         lambda: _apply_password(customer, password=password, password_hash=password_hash),
-        lambda: _apply_reference(customer, reference),
-    ):
-        try:
-            step()
-        except ValidationError as error:
-            for name, messages in error.error_dict.items():
-                errors.setdefault(name, []).extend(messages)
-    drafts = []
-    for index, data in enumerate(addresses):
-        try:
-            drafts.append(address_build(customer=customer, **data))
-        except ValidationError as error:
-            for name, messages in error.error_dict.items():
-                errors.setdefault(f"addresses.{index}.{name}", []).extend(messages)
+    )
+    customer.reference = _collect(errors, lambda: _reference_clean(reference)) or ""
+    address_values = _collect(errors, lambda: _addresses_clean(addresses))
     if errors:
         raise ValidationError(errors)
-    if drafts:
-        # The first address of a customer is its default shipping and billing address.
-        for draft in drafts:
-            draft.is_default_shipping = draft.is_default_billing = False
-        drafts[0].is_default_shipping = drafts[0].is_default_billing = True
+    drafts = [Address(**address) for address in address_values]
     return CustomerDraft(customer=customer, addresses=drafts)
-
-
-def _apply_reference(customer: Customer, reference: str | None) -> None:
-    if reference is None or reference == "":
-        return
-    customer.reference = reference
-    customer.full_clean(
-        exclude=[f.name for f in Customer._meta.fields if f.name != "reference"],
-        validate_unique=False,
-        validate_constraints=False,
-    )
 
 
 def _conflicts(
@@ -727,82 +756,31 @@ def customer_row_build(
         ValidationError: keyed by domain field names (addresses as `addresses.<i>.<field>`),
             with the same messages and codes as `customer_build`.
     """
-    from addresses.services import address_values_build
-
-    unknown = set(fields) - CUSTOMER_FIELDS
-    if unknown:
-        raise TypeError(f"Not customer fields: {sorted(unknown)}")
-    values: dict[str, Any] = {}
     errors: dict[str, list[ValidationError]] = {}
-
-    def collect(error: ValidationError, prefix: str = "") -> None:
-        for name, messages in error.error_dict.items():
-            errors.setdefault(f"{prefix}{name}", []).extend(messages)
-
-    for name, value in fields.items():
-        try:
-            values.update(_normalised_field(name, value))
-        except ValidationError as error:
-            collect(error)
-    # TWC: no marketing consent means no opt-in level (as in `_apply_fields`).
-    if not values.get("accepts_marketing", False):
-        values["marketing_optin_level"] = None
-    if any(name in fields for name in _MARKETING_FIELDS):
-        values["marketing_preferences_updated_at"] = timezone.now()
-    values.setdefault("email", "")
-    for name, value in list(values.items()):
-        if name in ("phone", "mobile") and value is not None and name not in errors:
-            # `normalise_phone` applied the phone field's rule (a valid number); E.164 text
-            # is what the column stores, and re-checking it costs more than the rest of a row.
-            values[name] = value.as_e164
-            continue
-        if name in errors or name in ("group_id", "marketing_preferences_updated_at"):
-            continue
-        try:
-            values[name] = validation.model_field_clean(Customer, name, value)
-        except ValidationError as error:
-            collect(error)
-    if "group_id" in values and values["group_id"] not in group_ids:
-        group = Customer._meta.get_field("group")
-        errors["group"] = [
-            ValidationError(
-                group.error_messages["invalid"],
-                code="invalid",
-                params={
-                    "model": CustomerGroup._meta.verbose_name,
-                    "pk": values["group_id"],
-                    "field": "id",
-                    "value": values["group_id"],
-                },
-            )
-        ]
-    try:
-        values["password"] = (
-            validation.validate_password_hash(password_hash)
-            if password_hash
-            # What `make_password(None)` stores ("!" and 40 random characters), without its
-            # per-character `secrets.choice` loop, which cost 0.15 ms a row.
-            else UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(20)
-        )
-    except ValidationError as error:
-        collect(error)
-    if reference:
-        try:
-            values["reference"] = validation.model_field_clean(Customer, "reference", reference)
-        except ValidationError as error:
-            collect(error)
-    address_values = []
-    for index, data in enumerate(addresses):
-        try:
-            address_values.append(address_values_build(**data))
-        except ValidationError as error:
-            collect(error, prefix=f"addresses.{index}.")
+    values = (
+        _collect(errors, lambda: customer_values_clean(fields, group_exists=group_ids.__contains__))
+        or {}
+    )
+    for name in ("phone", "mobile"):
+        if values.get(name) is not None:
+            # E.164 text is what the column stores.
+            values[name] = values[name].as_e164
+    values["password"] = _collect(errors, lambda: _password_hash_value(password_hash))
+    reference_value = _collect(errors, lambda: _reference_clean(reference))
+    if reference_value:
+        values["reference"] = reference_value
+    address_values = _collect(errors, lambda: _addresses_clean(addresses))
     if errors:
         raise ValidationError(errors)
-    # The first address of a customer is its default shipping and billing address.
-    for index, address in enumerate(address_values):
-        address["is_default_shipping"] = address["is_default_billing"] = index == 0
     return CustomerRow(values=values, addresses=address_values)
+
+
+def _password_hash_value(password_hash: str | None) -> str:
+    if password_hash:
+        return validation.validate_password_hash(password_hash)
+    # What `make_password(None)` stores ("!" and 40 random characters), without its
+    # per-character `secrets.choice` loop, which cost 0.15 ms a row.
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(20)
 
 
 def _copy_rows(model: type, rows: list[dict[str, Any]]) -> None:

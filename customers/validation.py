@@ -6,6 +6,8 @@ domain field name, with a stable `code`, so every dialect can render it in its o
 
 import functools
 import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -73,7 +75,12 @@ def normalise_country(value: Any, *, field: str = "country") -> str:
     raise field_error(field, f"'{value}' is not a known country.", "invalid_country")
 
 
-def validate_date_of_birth(value: date | None, *, field: str = "date_of_birth") -> date | None:
+def validate_date_of_birth(value: Any, *, field: str = "date_of_birth") -> date | None:
+    if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+        try:
+            value = models.DateField().to_python(value)
+        except ValidationError as error:
+            raise ValidationError({field: error.error_list}) from None
     if value is not None and value > timezone.now().date():
         raise field_error(field, "The date of birth cannot be in the future.", "future_date")
     return value
@@ -159,9 +166,12 @@ def validate_password_hash(value: str, *, field: str = "password_hash") -> str:
     return value
 
 
-def aware(value: datetime | None) -> datetime | None:
-    """Treat a naive datetime as UTC; never store a naive one."""
-    if value is not None and timezone.is_naive(value):
+def aware(value: Any) -> Any:
+    """Treat a naive datetime as UTC; never store a naive one.
+
+    Other values pass unchanged: the model field's own check reports them.
+    """
+    if isinstance(value, datetime) and timezone.is_naive(value):
         return timezone.make_aware(value, UTC)
     return value
 
@@ -205,3 +215,114 @@ def model_field_clean(model: type[models.Model], name: str, value: Any) -> Any:
     except ValidationError as error:
         raise ValidationError({name: error.error_list}) from None
     return value
+
+
+# --- Rule tables ------------------------------------------------------------------------------
+# One table per entity says, for each input field, which columns it sets, how its value is
+# normalised, whether the model field's own checks apply and whether it is required. The
+# single path (a model instance) and the bulk path (plain column values) both read their
+# values from `rules_apply`, so they cannot judge a field differently.
+
+BLANK_MESSAGE = "This field cannot be blank."
+
+
+def _keep(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """How one input field becomes column values.
+
+    `normalise` turns the input into the column value (raising a `ValidationError` keyed by
+    the field); `split` instead turns it into several columns. `model_check` runs the model
+    field's own checks (`model_field_clean`) on each column set; `required` makes a blank
+    value a `blank` error, and a missing one too when an entity is created.
+    """
+
+    normalise: Callable[[Any], Any] = _keep
+    split: Callable[[Any], dict[str, Any]] | None = None
+    model_check: bool = True
+    required: bool = False
+
+
+def none_as_empty_text(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def falsy_as_empty_text(value: Any) -> Any:
+    return value or ""
+
+
+def empty_as_none(value: Any) -> Any:
+    """Nullable choices: "no value" is null, which is what their check constraints allow."""
+    return None if value == "" else value
+
+
+def full_name_split(value: Any) -> dict[str, str]:
+    first_name, last_name = split_full_name(value or "")
+    return {"first_name": first_name, "last_name": last_name}
+
+
+def blank(value: Any) -> bool:
+    return value is None or not str(value).strip()
+
+
+@functools.cache
+def _field_positions(model: type[models.Model]) -> dict[str, int]:
+    positions = {}
+    for index, field in enumerate(model._meta.concrete_fields):
+        positions[field.name] = positions[field.attname] = index
+    return positions
+
+
+def rules_apply(
+    model: type[models.Model],
+    rules: Mapping[str, FieldRule],
+    fields: Mapping[str, Any],
+    *,
+    creating: bool,
+    check: Callable[[dict[str, Any], dict[str, list[ValidationError]]], None] | None = None,
+) -> tuple[dict[str, Any], dict[str, list[ValidationError]]]:
+    """Normalise and check `fields` by `rules`: (column values, errors by field name).
+
+    Normalisation errors come first, in input order; then the model-field, required and
+    `check` errors, in the model's field order (the order `full_clean()` reports them in).
+
+    Raises:
+        TypeError: a field that the table does not know (a programming error).
+    """
+    unknown = set(fields) - rules.keys()
+    if unknown:
+        raise TypeError(f"Not {model._meta.model_name} fields: {sorted(unknown)}")
+    values: dict[str, Any] = {}
+    errors: dict[str, list[ValidationError]] = {}
+    field_errors: dict[str, list[ValidationError]] = {}
+    for name, value in fields.items():
+        rule = rules[name]
+        try:
+            produced = rule.split(value) if rule.split else {name: rule.normalise(value)}
+        except ValidationError as error:
+            for key, messages in error.error_dict.items():
+                errors.setdefault(key, []).extend(messages)
+            continue
+        for column, column_value in produced.items():
+            if rule.model_check:
+                try:
+                    column_value = model_field_clean(model, column, column_value)
+                except ValidationError as error:
+                    field_errors.setdefault(column, []).extend(error.error_dict[column])
+                    continue
+            values[column] = column_value
+    for name, rule in rules.items():
+        given = name in fields or creating
+        failed = name in errors or name in field_errors
+        if rule.required and given and not failed and blank(values.get(name)):
+            values.pop(name, None)
+            field_errors[name] = [ValidationError(BLANK_MESSAGE, code="blank")]
+    if check is not None:
+        check(values, field_errors)
+    positions = _field_positions(model)
+    for name in sorted(field_errors, key=lambda name: positions.get(name, len(positions))):
+        errors.setdefault(name, []).extend(field_errors[name])
+    return values, errors
