@@ -1,11 +1,11 @@
 """Importing customer files: streaming readers for CSV, JSON arrays and NDJSON, and the pipeline.
 
 The readers turn a file into `SourceRecord`s (a line number and the row's data) without ever
-holding more than one record, or one read chunk, in memory. The pipeline turns batches of
-records into customers through the service layer: the same normalisation and field rules as
-the APIs (`customer_row_build`), the set-based uniqueness check (`customers_check_batch`), and
-a bulk insert (`customers_rows_insert`, COPY on PostgreSQL). Rows that match an existing
-customer (by reference, else by email) are left alone, or updated with `update_existing`.
+holding more than one record, or one read chunk, in memory. The pipeline parses
+batches of records into service arguments, validates them (`customer_bulk_row`, in worker
+processes when asked) and hands each batch to `customer_bulk_upsert`, which matches existing
+customers (by reference, else by email), leaves or updates them, checks uniqueness and
+inserts the rest (COPY on PostgreSQL); the pipeline reports what it did with each row.
 """
 
 import bisect
@@ -23,22 +23,17 @@ from typing import IO, Any
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models.functions import Lower
+from django.db import connection
 
-from addresses.models import Address
-from addresses.services import address_create
 from config.errors import DomainError
-from customers.errors import EmailAlreadyUsed, PhoneAlreadyUsed, ReferenceAlreadyUsed
 from customers.models import Customer, Store
 from customers.services import (
-    LOOKUP_CHUNK,
-    CustomerRow,
+    BulkMode,
+    BulkRow,
+    BulkStatus,
+    customer_bulk_row,
+    customer_bulk_upsert,
     customer_groups_known,
-    customer_row_build,
-    customer_update,
-    customers_check_batch,
-    customers_rows_insert,
 )
 
 FORMATS = ("csv", "json", "ndjson")
@@ -481,8 +476,8 @@ class PreparedBatch:
     """A batch after parsing, password hashing and validation, ready for the database."""
 
     read: int
-    # (line, the service arguments, the validated row) of every row that passed.
-    rows: list[tuple[int, dict[str, Any], CustomerRow]] = field(default_factory=list)
+    # (line, the validated row) of every row that passed.
+    rows: list[tuple[int, BulkRow]] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     failed: int = 0
     plain_passwords: bool = False
@@ -491,7 +486,7 @@ class PreparedBatch:
 def prepare_batch(
     records: list[SourceRecord], file_format: str, group_ids: frozenset[int]
 ) -> PreparedBatch:
-    """Parse, hash and validate one batch (`customer_row_build`); touches no database.
+    """Parse, hash and validate one batch (`customer_bulk_row`); touches no database.
 
     Pure CPU work, so the command runs it in worker processes while the main process writes
     the previous batch.
@@ -522,17 +517,15 @@ def prepare_batch(
                 )
                 continue
             arguments["password_hash"] = hashed
-        new_customer = arguments
-        if not arguments.get("password_hash") and "state" not in arguments:
-            # SPEC 8: a customer imported without a password is invited (when created; an
-            # update leaves the state of an existing customer alone).
-            new_customer = {**arguments, "state": Customer.State.INVITED}
-        try:
-            row = customer_row_build(group_ids=group_ids, **new_customer)
-        except ValidationError as error:
-            fail(problems_of(record.line, error, name_field))
+        # SPEC 8: a customer imported without a password is invited (when created; an
+        # update leaves the state of an existing customer alone).
+        row = customer_bulk_row(
+            arguments, group_ids=group_ids, default_state=Customer.State.INVITED
+        )
+        if row.error is not None:
+            fail(problems_of(record.line, row.error, name_field))
             continue
-        prepared.rows.append((record.line, arguments, row))
+        prepared.rows.append((record.line, row))
     return prepared
 
 
@@ -644,61 +637,36 @@ class CustomerImport:
                 self.on_problem(sorted(self._problems, key=lambda problem: problem.line))
         self.on_batch(self.stats)
 
-    def _fail(self, line: int, error: ValidationError | DomainError) -> None:
-        self._reject(problems_of(line, error, FIELD_NAMERS[self.file_format]))
-
     def _reject(self, problems: list[RowProblem]) -> None:
         self.stats.failed += 1
         self._problems.extend(problems)
 
-    def _write(self, built: list[tuple[int, dict[str, Any], CustomerRow]]) -> None:
-        fresh = self._set_aside_existing(built)
-        problems = customers_check_batch(store=self.store, drafts=[row for _, _, row in fresh])
-        good = []
-        for index, (line, _, row) in enumerate(fresh):
-            if index in problems:
+    def _write(self, rows: list[tuple[int, BulkRow]]) -> None:
+        results = customer_bulk_upsert(
+            store=self.store,
+            rows=[row for _, row in rows],
+            mode=BulkMode.UPDATE_EXISTING if self.update_existing else BulkMode.SKIP_EXISTING,
+            created_earlier=self._created_ids,
+        )
+        created = []
+        for (line, _), result in zip(rows, results, strict=True):
+            if result.status == BulkStatus.CREATED:
+                created.append(result.customer_id)
+            elif result.status == BulkStatus.UPDATED:
+                self.stats.updated += 1
+            elif result.status == BulkStatus.UNCHANGED:
+                self.stats.unchanged += 1
+            else:
                 self._reject(
                     [
                         problem
-                        for error_class, name in problems[index]
-                        for problem in problems_of(
-                            line, error_class(field=name), FIELD_NAMERS[self.file_format]
-                        )
+                        for error in result.errors
+                        for problem in problems_of(line, error, FIELD_NAMERS[self.file_format])
                     ]
                 )
-            else:
-                good.append(row)
-        try:
-            customers_rows_insert(store=self.store, rows=good)
-        except (EmailAlreadyUsed, PhoneAlreadyUsed, ReferenceAlreadyUsed):
-            # Another writer took one of the values since the check: check again (the
-            # winner is visible now) and insert the rest; a second loss is an error.
-            rows_by_id = {id(row): line for line, _, row in fresh}
-            again = customers_check_batch(store=self.store, drafts=good)
-            for index, row in enumerate(good):
-                if index in again:
-                    self._reject(
-                        [
-                            problem
-                            for error_class, name in again[index]
-                            for problem in problems_of(
-                                rows_by_id[id(row)],
-                                error_class(field=name),
-                                FIELD_NAMERS[self.file_format],
-                            )
-                        ]
-                    )
-            good = [row for index, row in enumerate(good) if index not in again]
-            customers_rows_insert(store=self.store, rows=good)
-        self._created_ids.add(row.values["id"] for row in good if "id" in row.values)
-        if good and "id" not in good[0].values:
-            self._created_ids.add(
-                Customer.objects.filter(
-                    store=self.store, reference__in=[row.reference for row in good]
-                ).values_list("pk", flat=True)
-            )
-        self.stats.created += len(good)
-        self._refresh_statistics(len(good))
+        self._created_ids.add(created)
+        self.stats.created += len(created)
+        self._refresh_statistics(len(created))
 
     def _refresh_statistics(self, inserted: int) -> None:
         """Re-ANALYZE the customer table each time this run has doubled it (PostgreSQL).
@@ -716,106 +684,3 @@ class CustomerImport:
             cursor.execute(f"ANALYZE {Customer._meta.db_table}")
         self._rows_at_analyze += self._inserted_since_analyze
         self._inserted_since_analyze = 0
-
-    def _set_aside_existing(
-        self, built: list[tuple[int, dict[str, Any], CustomerRow]]
-    ) -> list[tuple[int, dict[str, Any], CustomerRow]]:
-        """Set aside rows that name an existing customer; return the new ones.
-
-        A row names a customer by its reference when it has one, else by its email
-        (case-insensitive, live customers of the store). A row with a reference the store
-        does not know is a new customer, so an email that another customer already has is a
-        duplicate, not a match.
-        """
-        live = Customer.objects.filter(store=self.store, deleted_at__isnull=True)
-        references = sorted({row.reference for _, _, row in built if row.reference})
-        emails = sorted({row.email.lower() for _, _, row in built if not row.reference})
-        by_reference: dict[str, int] = {}
-        by_email: dict[str, int] = {}
-        # Small IN lists keep PostgreSQL on the unique indexes (see LOOKUP_CHUNK).
-        for start in range(0, max(len(references), len(emails)), LOOKUP_CHUNK):
-            if chunk := references[start : start + LOOKUP_CHUNK]:
-                by_reference.update(live.filter(reference__in=chunk).values_list("reference", "pk"))
-            if chunk := emails[start : start + LOOKUP_CHUNK]:
-                by_email.update(
-                    live.annotate(email_lower=Lower("email"))
-                    .filter(email_lower__in=chunk)
-                    .values_list("email_lower", "pk")
-                )
-        fresh = []
-        matched: list[tuple[int, dict[str, Any], int, str]] = []
-        for line, arguments, row in built:
-            if row.reference and row.reference in by_reference:
-                matched.append((line, arguments, by_reference[row.reference], "reference"))
-            elif not row.reference and row.email.lower() in by_email:
-                matched.append((line, arguments, by_email[row.email.lower()], "email"))
-            else:
-                fresh.append((line, arguments, row))
-        for line, arguments, pk, matched_on in matched:
-            if pk in self._created_ids:
-                # The same customer twice in one file: the second row is a duplicate.
-                error_class = (
-                    ReferenceAlreadyUsed if matched_on == "reference" else EmailAlreadyUsed
-                )
-                self._fail(line, error_class(field=matched_on))
-            elif self.update_existing:
-                self._update(line, arguments, pk)
-            else:
-                self.stats.unchanged += 1
-        return fresh
-
-    def _update(self, line: int, arguments: dict[str, Any], pk: int) -> None:
-        customer = Customer.objects.prefetch_related("addresses").get(pk=pk)
-        changes = {
-            name: value
-            for name, value in arguments.items()
-            if name not in ("reference", "addresses", "password_hash")
-        }
-        addresses = arguments.get("addresses", [])
-        if _same(customer, changes) and all(
-            _has_address(customer, address) for address in addresses
-        ):
-            self.stats.unchanged += 1
-            return
-        try:
-            with transaction.atomic():
-                customer = customer_update(customer=customer, **changes)
-                for address in addresses:
-                    if not _has_address(customer, address):
-                        address_create(customer=customer, **address)
-        except (ValidationError, DomainError) as error:
-            self._fail(line, error)
-            return
-        self.stats.updated += 1
-
-
-def _same(customer: Customer, changes: dict[str, Any]) -> bool:
-    """Whether `changes` would leave `customer` as it is (compared after normalisation)."""
-    try:
-        row = customer_row_build(
-            group_ids=frozenset({customer.group_id}), **{"email": customer.email, **changes}
-        )
-    except ValidationError:
-        return False
-    compared = set()
-    for name in changes:
-        compared.update({"full_name": ("first_name", "last_name")}.get(name, (name,)))
-    if "accepts_marketing" in changes:
-        compared.add("marketing_optin_level")
-    return all(getattr(customer, name) == row.values.get(name) for name in compared)
-
-
-def _has_address(customer: Customer, fields: dict[str, Any]) -> bool:
-    from customers.validation import normalise_country
-
-    wanted = dict(fields)
-    if "country" in wanted:
-        try:
-            wanted["country"] = normalise_country(wanted["country"])
-        except ValidationError:
-            return False
-    addresses: Iterable[Address] = customer.addresses.all()
-    return any(
-        all(str(getattr(address, name) or "") == str(value or "") for name, value in wanted.items())
-        for address in addresses
-    )

@@ -1,7 +1,7 @@
 """`manage.py generate_customers N`: create N realistic fake customers for demos and benchmarks.
 
-Writes customers and addresses to one store through the import path of the service layer
-(`customer_row_build`, `customers_check_batch`, `customers_rows_insert`), in batches. Faker
+Writes customers and addresses to one store through the bulk write service
+(`customer_bulk_upsert`), in batches. Faker
 (a development dependency) fills small pools of names and places once; rows combine them,
 and emails and phone numbers embed a sequence number, so they are unique.
 """
@@ -18,10 +18,10 @@ from customers.errors import StoreNotFound
 from customers.models import Customer
 from customers.selectors import store_get
 from customers.services import (
+    BulkStatus,
+    customer_bulk_row,
+    customer_bulk_upsert,
     customer_groups_known,
-    customer_row_build,
-    customers_check_batch,
-    customers_rows_insert,
 )
 
 POOL_SIZE = 500
@@ -89,16 +89,15 @@ class Command(BaseCommand):
         for first in range(0, count, options["batch_size"]):
             numbers = range(first, min(count, first + options["batch_size"]))
             rows = [
-                customer_row_build(
-                    group_ids=group_ids, **self._customer(rng, pools, run, n, per_customer)
+                customer_bulk_row(
+                    self._customer(rng, pools, run, n, per_customer), group_ids=group_ids
                 )
                 for n in numbers
             ]
-            problems = customers_check_batch(store=store, drafts=rows)
-            good = [row for index, row in enumerate(rows) if index not in problems]
-            customers_rows_insert(store=store, rows=good)
-            created += len(good)
-            skipped += len(problems)
+            results = customer_bulk_upsert(store=store, rows=rows)
+            done = sum(result.status == BulkStatus.CREATED for result in results)
+            created += done
+            skipped += len(results) - done
             elapsed = time.monotonic() - started
             self.stdout.write(
                 f"{created} created, {skipped} skipped ({created / elapsed:,.0f} rows/s)"
