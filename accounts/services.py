@@ -249,6 +249,7 @@ def customer_register(
     store: Store,
     password: str,
     accepted_terms: bool | None = None,
+    require_terms: bool = False,
     confirmation: str | None = None,
     **fields: Any,
 ) -> Customer:
@@ -256,14 +257,16 @@ def customer_register(
 
     With `REQUIRE_EMAIL_CONFIRMATION` the customer cannot log in before confirming.
 
-    `accepted_terms` is checked when the dialect has the notion (Storefront); `None` skips it.
+    With `require_terms` (a dialect that asks for the terms: Storefront) `accepted_terms`
+    must be exactly `True`, a missing answer included; without it, an answer given is still
+    checked and a missing one skips the check.
 
     Raises:
-        TermsNotAccepted: `accepted_terms` given and not exactly `True`.
+        TermsNotAccepted: the terms are required, or answered, and not exactly `True`.
         PasswordMismatch: `password` and `confirmation` differ.
         ValidationError, EmailAlreadyUsed, PhoneAlreadyUsed: as `customer_create`.
     """
-    if accepted_terms is not None and accepted_terms is not True:
+    if (require_terms or accepted_terms is not None) and accepted_terms is not True:
         raise TermsNotAccepted(field="accepted_terms")
     if password is not None:
         _check_confirmation(password, confirmation)

@@ -115,12 +115,17 @@ def _take_default_flags(address: Address) -> None:
 
 
 @transaction.atomic
-def address_create(*, customer: Customer, **fields: Any) -> Address:
+def address_create(*, customer: Customer, claim_defaults: bool = False, **fields: Any) -> Address:
     """Add an address; the customer's first address is its default shipping and billing.
+
+    With `claim_defaults` (Glue) a default flag the input does not give is true: the new
+    address takes that default from the others.
 
     Raises:
         ValidationError: keyed by domain field name.
     """
+    if claim_defaults:
+        fields = {"is_default_shipping": True, "is_default_billing": True, **fields}
     customer = customer_lock(customer=customer)
     address = address_build(customer=customer, **fields)
     if not Address.objects.filter(customer=customer).exists():

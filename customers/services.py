@@ -254,6 +254,19 @@ def _apply_password(customer: Customer, *, password: str | None, password_hash: 
         customer.set_password(None)
 
 
+def with_default_state(
+    fields: Mapping[str, Any], *, default_state: str | None, has_password: bool
+) -> Mapping[str, Any]:
+    """The fields of a new customer, with `default_state` if they name no state.
+
+    It applies only to a customer that gets no password (SPEC 6 and 8: such a customer is
+    `invited`).
+    """
+    if default_state is None or has_password or "state" in fields:
+        return fields
+    return {**fields, "state": default_state}
+
+
 def customer_build(
     *,
     store: Store,
@@ -261,13 +274,20 @@ def customer_build(
     password_hash: str | None = None,
     reference: str | None = None,
     addresses: Iterable[Mapping[str, Any]] = (),
+    default_state: str | None = None,
     **fields: Any,
 ) -> CustomerDraft:
     """Validate a new customer without touching uniqueness or saving anything.
 
+    `default_state` is the state of a customer given neither a state nor a password (None:
+    the model's default).
+
     Raises:
         ValidationError: keyed by domain field names (addresses as `addresses.<i>.<field>`).
     """
+    fields = with_default_state(
+        fields, default_state=default_state, has_password=bool(password or password_hash)
+    )
     errors: dict[str, list[ValidationError]] = {}
     values = _collect(errors, lambda: customer_values_clean(fields)) or {}
     customer = Customer(store=store, **values)
@@ -390,13 +410,15 @@ def customer_create(
     password_hash: str | None = None,
     reference: str | None = None,
     addresses: Iterable[Mapping[str, Any]] = (),
+    default_state: str | None = None,
     **fields: Any,
 ) -> Customer:
     """Create a customer, with its addresses, in `store`.
 
     `fields` are domain fields (CUSTOMER_FIELDS); `password` is raw and validated,
     `password_hash` is an already hashed password (imports); with neither the password is
-    unusable. The reference is generated unless supplied.
+    unusable. The reference is generated unless supplied. A customer given neither a state
+    nor a password gets `default_state` (None: the model's default, `enabled`).
 
     Raises:
         ValidationError: invalid fields, keyed by domain field name.
@@ -408,6 +430,7 @@ def customer_create(
         password_hash=password_hash,
         reference=reference,
         addresses=addresses,
+        default_state=default_state,
         **fields,
     )
     return _save_draft(draft)
@@ -942,14 +965,14 @@ def customer_bulk_row(
 
     `arguments` are `customer_row_build`'s, or the `ValidationError` of a row that the caller
     could not parse (it fails as that error). A row that names no state and carries no
-    password hash is created with `default_state` (SPEC 8: imported without a password, a
-    customer is invited); None leaves the model's default. An update never applies it.
+    password hash is created with `default_state` (`with_default_state`); an update never
+    applies it.
     """
     if isinstance(arguments, ValidationError):
         return BulkRow(arguments={}, error=arguments)
-    new_customer = arguments
-    if default_state and not arguments.get("password_hash") and "state" not in arguments:
-        new_customer = {**arguments, "state": default_state}
+    new_customer = with_default_state(
+        arguments, default_state=default_state, has_password=bool(arguments.get("password_hash"))
+    )
     try:
         return BulkRow(arguments, built=customer_row_build(group_ids=group_ids, **new_customer))
     except ValidationError as error:

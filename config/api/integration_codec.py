@@ -179,10 +179,11 @@ def _serializer(partial: bool) -> TwcCustomerSerializer:
 
 def _address_to_domain(data: dict[str, Any]) -> dict[str, Any]:
     address = {_ADDRESS_KEYS[key]: value for key, value in data.items() if key in _ADDRESS_KEYS}
-    # The code wins over the name; the domain resolves a name (or a code) to a code.
-    country = data.get("countryCode") or data.get("country")
-    if country is not None or "countryCode" in data or "country" in data:
-        address["country"] = country
+    # The domain resolves a name (or a code) to a code; `country_code` wins over `country`.
+    if "country" in data:
+        address["country"] = data["country"]
+    if "countryCode" in data:
+        address["country_code"] = data["countryCode"]
     if "defaultAddress" in data:
         address["is_default_shipping"] = address["is_default_billing"] = data["defaultAddress"]
     return address

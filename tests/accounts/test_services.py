@@ -23,12 +23,14 @@ from accounts.errors import (
 from accounts.models import CustomerKey, CustomerRefreshToken, CustomerSession
 from accounts.services import (
     customer_change_password,
+    customer_register,
     email_confirm,
     key_issue,
     key_redeem,
     password_reset_complete,
     password_reset_request,
 )
+from customers.errors import TermsNotAccepted
 from customers.models import Customer
 from customers.services import customer_check_password
 from tests.factories.customers import DEFAULT_PASSWORD, CustomerKeyFactory
@@ -321,3 +323,47 @@ def test_check_password_verifies_an_imported_bcrypt_hash(customer):
     # then
     assert ok is True
     assert check_password("imported-secret", Customer.objects.get(pk=customer.pk).password)
+
+
+@pytest.mark.parametrize("accepted_terms", [None, False, "true", 1])
+def test_register_with_required_terms_refuses_anything_but_true(store, accepted_terms):
+    # when
+    with pytest.raises(TermsNotAccepted) as raised:
+        customer_register(
+            store=store,
+            email="new@example.com",
+            password="Correct-Horse-9",
+            accepted_terms=accepted_terms,
+            require_terms=True,
+        )
+
+    # then
+    assert raised.value.field == "accepted_terms"
+    assert Customer.objects.count() == 0
+    assert mail.outbox == []
+
+
+def test_register_with_required_terms_records_the_acceptance(
+    store, django_capture_on_commit_callbacks
+):
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        customer = customer_register(
+            store=store,
+            email="new@example.com",
+            password="Correct-Horse-9",
+            accepted_terms=True,
+            require_terms=True,
+        )
+
+    # then
+    stored = Customer.objects.get(pk=customer.pk)
+    assert (stored.state, stored.accepted_terms_at is not None) == ("enabled", True)
+
+
+def test_register_without_required_terms_skips_a_missing_answer(store):
+    # when
+    customer = customer_register(store=store, email="new@example.com", password="Correct-Horse-9")
+
+    # then
+    assert Customer.objects.get(pk=customer.pk).accepted_terms_at is None

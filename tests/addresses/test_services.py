@@ -192,3 +192,59 @@ def test_update_keeps_absent_fields(customer):
         "ACME",
         "Main Street 1",
     )
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        pytest.param({"country": "Germany", "country_code": "AT"}, "AT", id="code_wins_case"),
+        pytest.param({"country": "Germany", "country_code": ""}, "DE", id="empty_code_case"),
+        pytest.param({"country": "Germany", "country_code": None}, "DE", id="null_code_case"),
+        pytest.param({"country_code": "fr"}, "FR", id="code_alone_case"),
+    ],
+)
+def test_country_code_wins_over_country_when_it_has_a_value(customer, fields, code):
+    # when
+    address = address_create(customer=customer, address1="A 1", city="B", **fields)
+
+    # then
+    assert Address.objects.get(pk=address.pk).country.code == code
+
+
+def test_a_bad_country_code_is_a_country_error_and_nothing_is_written(customer):
+    # when
+    with pytest.raises(ValidationError) as raised:
+        address_create(
+            customer=customer, address1="A 1", city="B", country="Germany", country_code="XX"
+        )
+
+    # then
+    assert {k: [e.code for e in v] for k, v in raised.value.error_dict.items()} == {
+        "country": ["invalid_country"]
+    }
+    assert Address.objects.count() == 0
+
+
+def test_claim_defaults_makes_a_new_address_take_both_defaults(customer):
+    # given
+    first = address_create(customer=customer, address1="A 1", city="B", country="DE")
+
+    # when
+    second = address_create(
+        customer=customer, claim_defaults=True, address1="C 2", city="D", country="DE"
+    )
+    third = address_create(
+        customer=customer,
+        claim_defaults=True,
+        is_default_billing=False,
+        address1="E 3",
+        city="F",
+        country="DE",
+    )
+
+    # then
+    assert list(
+        Address.objects.filter(customer=customer)
+        .order_by("pk")
+        .values_list("pk", "is_default_shipping", "is_default_billing")
+    ) == [(first.pk, False, False), (second.pk, False, True), (third.pk, True, False)]
