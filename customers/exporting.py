@@ -13,6 +13,7 @@ from django.contrib.auth.hashers import is_password_usable
 from django.db.models import Prefetch, QuerySet
 
 from addresses.models import Address
+from customers.formats.twc import customer_to_twc
 from customers.importing import CSV_ADDRESS_FIELDS, CSV_ADDRESS_PREFIX, CSV_COLUMNS
 from customers.models import Customer, Store
 from customers.selectors import customers_live
@@ -93,8 +94,6 @@ def ndjson_object(customer: Customer) -> dict[str, Any]:
     `verified_email` is only a flag (and read-only on input), and the fields TWC does not
     have: `group_id`, `salutation`, `gender`, and each address's `salutation`, `address3`.
     """
-    from config.api.integration_codec import customer_to_twc
-
     data = customer_to_twc(customer)
     data["password_hash"] = _password_hash(customer)
     data["email_verified_at"] = _text(customer.email_verified_at) or None

@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from config.errors import DomainError
+from customers.formats.twc import twc_field, twc_to_domain
 from customers.models import Customer, Store
 from customers.services import (
     BulkMode,
@@ -358,8 +359,6 @@ def twc_record_arguments(record: SourceRecord) -> dict[str, Any]:
     Raises:
         ValidationError: keyed by TWC field names (the codec's) or by those extra keys.
     """
-    from config.api.integration_codec import twc_to_domain
-
     data = record.data
     if isinstance(data, _Malformed):
         raise ValidationError({"__all__": [ValidationError(data.message, code="parse_error")]})
@@ -430,8 +429,6 @@ def csv_field(name: str | None) -> str:
 
 def twc_field_name(name: str | None) -> str:
     """The TWC key a domain error is about, as the Integration API names it."""
-    from config.api.integration_codec import twc_field
-
     return twc_field(name) or ""
 
 

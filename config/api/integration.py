@@ -28,7 +28,6 @@ from rest_framework.views import set_rollback
 from accounts.authentication import StaffTokenAuthentication
 from accounts.permissions import StaffModelPermissions
 from config.api.common import BodySizeLimitMixin
-from config.api.integration_codec import twc_field
 from config.errors import (
     Conflict,
     DomainError,
@@ -37,6 +36,7 @@ from config.errors import (
     PermissionDenied,
     RateLimited,
 )
+from customers.formats.twc import twc_field
 from customers.models import Store
 from customers.selectors import store_check_access, store_get
 

@@ -23,13 +23,13 @@ from config.api.integration import (
     django_errors,
     domain_field_error,
 )
-from config.api.integration_codec import (
+from customers import validation
+from customers.formats.twc import (
     customer_to_twc,
     twc_address_field,
     twc_address_to_domain,
     twc_to_domain,
 )
-from customers import validation
 from customers.models import Customer, Store
 from customers.selectors import (
     SEARCH_LIMIT_MAX,

@@ -1,9 +1,10 @@
 """The TWC customer representation (SPEC 6) to and from the domain's field names.
 
-Shared by the Integration API and by the import/export commands, which read and write the same
-JSON objects. `twc_to_domain` only checks the *shape* of the input (types, known choices, date
-formats); every business rule stays in `customers.services`, which reports its problems by
-domain field name; `twc_field` turns those names back into the TWC names a client sent.
+Part of the core: the import and export read and write these JSON objects, and the
+Integration dialect (`customers/api/integration.py`) uses the same functions.
+`twc_to_domain` only checks the *shape* of the input (types, known choices, date formats);
+every business rule stays in `customers.services`, which reports its problems by domain field
+name; `twc_field` turns those names back into the TWC names a client sent.
 """
 
 import functools

@@ -1,0 +1,1 @@
+"""Customer representations shared by the core's readers and writers and the dialects."""
