@@ -1,34 +1,37 @@
-"""Credentials: one-time keys, password resets and changes, and revocation (SPEC 1.4).
+"""Credentials: one-time keys, password resets and changes, registration and login (SPEC 1.4).
 
-Revoking a customer's credentials ends every refresh token, session and outstanding key.
+Revocation lives in `accounts.credentials`, which the customer services call too.
 
 Keys are 128-bit random values shown once in an email; only their SHA-256 is stored.
 """
 
-import hashlib
 import secrets
 from datetime import timedelta
 from functools import cache
-from importlib import import_module
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
 
 from accounts import notifications
+from accounts.credentials import customer_keys_invalidate, hash_key
 from accounts.errors import (
     CurrentPasswordWrong,
     EmailConfirmationKeyInvalid,
     InvalidCredentials,
     PasswordMismatch,
     PasswordResetKeyInvalid,
+    RefreshTokenInvalid,
 )
-from accounts.models import CustomerKey, CustomerRefreshToken, CustomerSession
+from accounts.models import CustomerKey
 from accounts.throttling import login_check_allowed, login_record_failure, login_record_success
-from accounts.tokens import customer_may_act
-from customers.errors import TermsNotAccepted
+from accounts.tokens import PRINCIPAL_CLAIM, STAFF, StaffRefreshToken, customer_may_act
+from customers.errors import CustomerNotFound, TermsNotAccepted
 from customers.lock_objects import customer_lock
 from customers.models import Customer, Store
 from customers.selectors import customer_get_by_email
@@ -44,18 +47,6 @@ _KEY_ERRORS = {
     CustomerKey.Purpose.PASSWORD_RESET: PasswordResetKeyInvalid,
     CustomerKey.Purpose.CONFIRM_EMAIL: EmailConfirmationKeyInvalid,
 }
-
-
-def hash_key(raw_key: str) -> str:
-    return hashlib.sha256(raw_key.encode()).hexdigest()
-
-
-def customer_keys_invalidate(*, customer: Customer, purpose: str | None = None) -> int:
-    """Mark the customer's outstanding keys (of one purpose, or all) as used."""
-    keys = CustomerKey.objects.filter(customer=customer, used_at__isnull=True)
-    if purpose:
-        keys = keys.filter(purpose=purpose)
-    return keys.update(used_at=timezone.now())
 
 
 def key_issue(*, customer: Customer, purpose: str, lifetime: timedelta) -> str:
@@ -99,32 +90,6 @@ def key_redeem(*, raw_key: str, purpose: str) -> Customer:
     return customer
 
 
-def customer_credentials_revoke(
-    *,
-    customer: Customer,
-    keep_refresh_jti: str | None = None,
-    keep_session_key: str | None = None,
-) -> None:
-    """Revoke every refresh token and session and every outstanding key of the customer.
-
-    The caller's own refresh token or session can be kept (a password change keeps the
-    session that made it).
-    """
-    now = timezone.now()
-    tokens = CustomerRefreshToken.objects.filter(customer=customer, revoked_at__isnull=True)
-    if keep_refresh_jti:
-        tokens = tokens.exclude(jti=keep_refresh_jti)
-    tokens.update(revoked_at=now)
-    sessions = CustomerSession.objects.filter(customer=customer)
-    if keep_session_key:
-        sessions = sessions.exclude(session_key=keep_session_key)
-    store = import_module(settings.SESSION_ENGINE).SessionStore
-    for session_key in sessions.values_list("session_key", flat=True):
-        store(session_key=session_key).delete()
-    sessions.delete()
-    customer_keys_invalidate(customer=customer)
-
-
 # --- Email confirmation ------------------------------------------------------------------------
 
 
@@ -163,8 +128,6 @@ def password_reset_send(*, customer: Customer) -> None:
         CustomerNotFound: the customer is soft-deleted or anonymized (no one to write to).
     """
     if customer.deleted_at is not None or customer.anonymized_at is not None:
-        from customers.errors import CustomerNotFound
-
         raise CustomerNotFound()
     key = key_issue(
         customer=customer,
@@ -328,8 +291,6 @@ def staff_login(*, username: str, password: str):
         LoginThrottled: the account is locked after too many failures (SPEC 3).
         InvalidCredentials: unknown user, wrong password, inactive or non-staff user.
     """
-    from django.contrib.auth import authenticate
-
     account = f"staff:{username if isinstance(username, str) else ''}"
     login_check_allowed(account=account)
     # Django's ModelBackend hashes the password for unknown users too (timing).
@@ -349,13 +310,6 @@ def staff_tokens_refresh(*, raw_refresh: str) -> tuple[str, str]:
         RefreshTokenInvalid: malformed, expired, blacklisted or customer token, or a user who
             is no longer an active staff member.
     """
-    from django.contrib.auth import get_user_model
-    from rest_framework_simplejwt.exceptions import TokenError
-    from rest_framework_simplejwt.settings import api_settings
-
-    from accounts.errors import RefreshTokenInvalid
-    from accounts.tokens import PRINCIPAL_CLAIM, STAFF, StaffRefreshToken
-
     try:
         refresh = StaffRefreshToken(raw_refresh)
     except (TokenError, TypeError):

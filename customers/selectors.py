@@ -15,6 +15,7 @@ from django.db.models.functions import Lower
 
 from addresses.models import Address
 from customers.errors import CustomerNotFound, InvalidFilter, StoreForbidden, StoreNotFound
+from customers.filters import CustomerFilter, order_without_indexes
 from customers.models import Customer, Store
 
 
@@ -164,8 +165,6 @@ def customer_list(*, filters: Mapping[str, Any], user: AbstractBaseUser) -> Cust
         InvalidFilter: a filter or ordering value is invalid; `field` names the filter.
         StoreForbidden: the `store` filter names a store `user` may not see.
     """
-    from customers.filters import CustomerFilter, order_without_indexes
-
     assigned = _assigned_store_ids(user)
     queryset = customers_live().only(*CUSTOMER_LIST_COLUMNS)
     # Seeing every store needs no store condition at all, which lets PostgreSQL count live

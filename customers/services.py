@@ -13,14 +13,16 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, check_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, F, ProtectedError, Value
 from django.db.models.functions import Greatest, Lower
 from django.utils import timezone
+from psycopg import errors as psycopg_errors
 
+from accounts.credentials import customer_credentials_revoke
 from addresses.models import Address
 from addresses.services import (
     address_create,
@@ -573,8 +575,6 @@ def customer_update(
         EmailAlreadyUsed, PhoneAlreadyUsed: uniqueness in the store.
         ReferenceImmutable: a different `reference` was given.
     """
-    from accounts.services import customer_credentials_revoke
-
     if reference is not None and reference != customer.reference:
         raise ReferenceImmutable(field="reference")
     customer = customer_lock(customer=customer)
@@ -605,8 +605,6 @@ def customer_set_state(*, customer: Customer, state: str) -> Customer:
 @transaction.atomic
 def customer_soft_delete(*, customer: Customer) -> Customer:
     """Hide the customer from every API and free its email and phones (SPEC 1.5)."""
-    from accounts.services import customer_credentials_revoke
-
     customer = customer_lock(customer=customer)
     if customer.deleted_at is None:
         customer.deleted_at = timezone.now()
@@ -642,8 +640,6 @@ def customer_delete(*, customer: Customer) -> Customer:
 
     Returns the deleted instance (its `pk` kept) so that a dialect can echo it.
     """
-    from accounts.services import customer_credentials_revoke
-
     customer = customer_lock(customer=customer)
     customer_credentials_revoke(customer=customer)
     pk = customer.pk
@@ -662,8 +658,6 @@ def customer_anonymize(*, customer: Customer) -> Customer:
     Keeps `id`, `uuid`, `reference`, `store` and `created_at`; everything that names or
     reaches the person is emptied and every credential is revoked.
     """
-    from accounts.services import customer_credentials_revoke
-
     customer = customer_lock(customer=customer)
     customer.email = f"anonymized-{customer.uuid}@{ANONYMIZED_EMAIL_DOMAIN}"
     customer.salutation = ""
@@ -699,7 +693,6 @@ def customer_anonymize(*, customer: Customer) -> Customer:
 
 def customer_check_password(*, customer: Customer, password: str) -> bool:
     """Check `password`; a correct one stored with an old hasher is re-hashed with Argon2."""
-    from django.contrib.auth.hashers import check_password
 
     def upgrade(raw: str) -> None:
         customer.set_password(raw)
@@ -711,14 +704,6 @@ def customer_check_password(*, customer: Customer, password: str) -> bool:
 def customer_record_login(*, customer: Customer) -> None:
     customer.touch_login()
     Customer.objects.filter(pk=customer.pk).update(last_login_at=customer.last_login_at)
-
-
-def customer_terms_check(*, accepted_terms: Any) -> None:
-    """Raises: TermsNotAccepted unless `accepted_terms` is exactly `True`."""
-    from customers.errors import TermsNotAccepted
-
-    if accepted_terms is not True:
-        raise TermsNotAccepted(field="accepted_terms")
 
 
 # --- Bulk import fast path --------------------------------------------------------------------
@@ -882,8 +867,6 @@ def customers_rows_insert(*, store: Store, rows: list[CustomerRow]) -> None:
         for row, draft in zip(rows, drafts, strict=True):
             row.values["id"] = draft.customer.pk
         return
-    import psycopg
-
     customer_ids = _next_ids(Customer, len(rows))
     address_ids = iter(_next_ids(Address, sum(len(row.addresses) for row in rows)))
     addresses = []
@@ -897,7 +880,7 @@ def customers_rows_insert(*, store: Store, rows: list[CustomerRow]) -> None:
     try:
         with transaction.atomic():
             _copy_rows(Customer, [row.values for row in rows])
-    except psycopg.errors.IntegrityError as error:
+    except psycopg_errors.IntegrityError as error:
         try:
             raise IntegrityError(str(error)) from error
         except IntegrityError as wrapped:

@@ -13,6 +13,7 @@ from contextlib import nullcontext
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from tqdm import tqdm
 
 from customers.errors import StoreNotFound
 from customers.importing import (
@@ -128,8 +129,6 @@ class Command(BaseCommand):
 
         progress = None
         if self.stdout.isatty():
-            from tqdm import tqdm
-
             progress = tqdm(unit=" rows", unit_scale=True, desc="Importing")
         started = time.monotonic()
         last = {"read": 0}
