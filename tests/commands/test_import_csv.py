@@ -7,8 +7,8 @@ from django.contrib.auth.hashers import check_password
 from django.core.management import call_command
 
 from addresses.models import Address
-from customers import services
 from customers.models import Customer, Store
+from customers.services import bulk
 from tests.commands.conftest import run_command
 from tests.factories.customers import AddressFactory, CustomerFactory
 
@@ -389,7 +389,7 @@ def test_a_row_that_loses_a_race_after_the_check_is_rejected_alone(
     path = write_csv(
         [{"email": "a@example.com"}, {"email": "b@example.com", "phone": "+49 30 1234567"}]
     )
-    real_check = services.customers_check_batch
+    real_check = bulk.customers_check_batch
     calls = []
 
     def check_missing_the_race_once(*, store, drafts):
@@ -397,7 +397,7 @@ def test_a_row_that_loses_a_race_after_the_check_is_rejected_alone(
         calls.append(len(drafts))
         return {} if len(calls) == 1 else real_check(store=store, drafts=drafts)
 
-    monkeypatch.setattr(services, "customers_check_batch", check_missing_the_race_once)
+    monkeypatch.setattr(bulk, "customers_check_batch", check_missing_the_race_once)
 
     # when
     result = run_command(

@@ -3,12 +3,12 @@
 from django.core.exceptions import ValidationError
 
 from addresses.models import Address
-from customers import services
 from customers.errors import EmailAlreadyUsed, PhoneAlreadyUsed, ReferenceAlreadyUsed
 from customers.models import Customer
 from customers.services import (
     BulkMode,
     BulkStatus,
+    bulk,
     customer_bulk_row,
     customer_bulk_upsert,
     customer_groups_known,
@@ -196,14 +196,14 @@ def test_a_customer_created_earlier_by_the_caller_is_a_duplicate(store):
 def test_a_row_that_loses_a_race_after_the_check_fails_alone(store, monkeypatch):
     # given
     CustomerFactory(store=store, email="first@example.com", phone="+49301234567")
-    real_check = services.customers_check_batch
+    real_check = bulk.customers_check_batch
     calls = []
 
     def check_missing_the_race_once(*, store, drafts):
         calls.append(len(drafts))
         return {} if len(calls) == 1 else real_check(store=store, drafts=drafts)
 
-    monkeypatch.setattr(services, "customers_check_batch", check_missing_the_race_once)
+    monkeypatch.setattr(bulk, "customers_check_batch", check_missing_the_race_once)
     rows = [{"email": "a@example.com"}, {"email": "b@example.com", "phone": "+49 30 1234567"}]
 
     # when

@@ -6,10 +6,15 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from customers import services
 from customers.errors import EmailAlreadyUsed, PhoneAlreadyUsed
 from customers.models import Customer
-from customers.services import customer_create, customer_restore, customer_soft_delete
+from customers.services import (
+    customer_create,
+    customer_restore,
+    customer_soft_delete,
+    customer_update,
+    uniqueness,
+)
 
 
 @pytest.mark.parametrize(
@@ -66,7 +71,7 @@ def test_phone_and_mobile_are_unique_per_store(store, other_store, field, value)
 def test_update_to_a_taken_email_is_refused(customer, other_customer):
     # when
     with pytest.raises(EmailAlreadyUsed):
-        services.customer_update(customer=other_customer, email="JOHN.smith@example.com")
+        customer_update(customer=other_customer, email="JOHN.smith@example.com")
 
     # then
     other_customer.refresh_from_db()
@@ -147,7 +152,7 @@ def test_a_lost_race_is_decided_by_the_constraint_and_mapped(
 ):
     # given: the up-front check sees nothing, as when both requests check before either writes
     customer_create(store=store, **first)
-    monkeypatch.setattr(services, "_conflicts", lambda customer: [])
+    monkeypatch.setattr(uniqueness, "_conflicts", lambda customer: [])
 
     # when
     with pytest.raises(error_class) as error:
@@ -160,11 +165,11 @@ def test_a_lost_race_is_decided_by_the_constraint_and_mapped(
 
 def test_a_lost_race_on_update_is_mapped(customer, other_customer, monkeypatch):
     # given
-    monkeypatch.setattr(services, "_conflicts", lambda customer: [])
+    monkeypatch.setattr(uniqueness, "_conflicts", lambda customer: [])
 
     # when
     with pytest.raises(EmailAlreadyUsed):
-        services.customer_update(customer=other_customer, email="john.smith@example.com")
+        customer_update(customer=other_customer, email="john.smith@example.com")
 
     # then
     other_customer.refresh_from_db()
@@ -179,14 +184,14 @@ def test_two_concurrent_creates_with_one_email_end_with_one_row(monkeypatch):
 
     store = Store.objects.get(code="DE")
     barrier = threading.Barrier(2, timeout=10)
-    real_conflicts = services._conflicts
+    real_conflicts = uniqueness._conflicts
 
     def conflicts_then_wait(customer):
         found = real_conflicts(customer)
         barrier.wait()
         return found
 
-    monkeypatch.setattr(services, "_conflicts", conflicts_then_wait)
+    monkeypatch.setattr(uniqueness, "_conflicts", conflicts_then_wait)
     outcomes: list[object] = []
 
     def create(email: str) -> None:
