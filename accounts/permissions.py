@@ -10,13 +10,6 @@ from rest_framework.request import Request
 from accounts.authentication import CustomerPrincipal, is_staff_user
 
 
-class IsStaff(BasePermission):
-    """An active Django staff user (never a customer principal)."""
-
-    def has_permission(self, request: Request, view: object) -> bool:
-        return is_staff_user(request.user)
-
-
 class StaffModelPermissions(DjangoModelPermissions):
     """Staff with the model permission for the method: GET needs `view_<model>`."""
 

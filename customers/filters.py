@@ -16,7 +16,6 @@ from customers.models import Customer, CustomerState, Store
 
 # Largest value a bigint primary key can hold; larger ids would overflow the database driver.
 MAX_ID = 2**63 - 1
-ORDERING_FIELDS = ("created_at", "email", "full_name", "id")
 
 
 class StoreCodeField(forms.ModelChoiceField):

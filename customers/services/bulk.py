@@ -141,7 +141,7 @@ def customer_bulk_upsert(
     }
     candidates = [index for index, row in enumerate(prepared) if row.built is not None]
     if mode is not BulkMode.CREATE:
-        candidates = _existing_rows_apply(
+        candidates = _existing_rows_update_or_skip(
             store, prepared, candidates, results, mode=mode, created_earlier=created_earlier
         )
 
@@ -183,7 +183,7 @@ def _with_not_written(results: dict[int, BulkResult], count: int) -> list[BulkRe
     return [results.get(index, BulkResult(BulkStatus.NOT_WRITTEN)) for index in range(count)]
 
 
-def _existing_rows_apply(
+def _existing_rows_update_or_skip(
     store: Store,
     prepared: list[BulkRow],
     candidates: list[int],
