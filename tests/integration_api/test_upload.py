@@ -56,14 +56,16 @@ def test_upload_creates_all_in_request_order(twc_client, store):
 
 
 def test_upload_is_all_or_nothing_and_lists_every_problem(twc_client, store):
-    # given a taken email in the store, a duplicate inside the batch and invalid fields
+    # given a taken email in the store, duplicates inside the batch and invalid fields
     CustomerFactory(store=store, email="buyer0@example.com")
     items = [
         item(0),
         item(1),
-        item(2, phone="+49 30 1000001", dob="nonsense"),
+        item(2, phone="+49 30 1000001"),
+        # An invalid row is not checked for uniqueness: its email repeats item 1's.
         item(3, email="BUYER1@example.com", addresses=[address_body(city="")]),
-        item(4),
+        item(4, dob="nonsense"),
+        item(5, email="buyer1@EXAMPLE.com"),
     ]
 
     # when
@@ -71,31 +73,37 @@ def test_upload_is_all_or_nothing_and_lists_every_problem(twc_client, store):
 
     # then
     assert response.status_code == 400
-    assert (
-        response.json()
-        == {
-            "status": 400,
-            "message": "Invalid input",
-            "errors": [
-                {
-                    "index": 0,
-                    "field": "email",
-                    "message": "This email address is already used by another customer.",
-                },
-                {
-                    "index": 2,
-                    "field": "dob",
-                    "message": "Date has wrong format. Use YYYY-MM-DD or an ISO 8601 date-time.",
-                },
-                {
-                    "index": 3,
-                    "field": "addresses[0].city",
-                    "message": "This field cannot be blank.",
-                },
-            ],
-        }
-        or response.json()
-    )
+    assert response.json() == {
+        "status": 400,
+        "message": "Invalid input",
+        "errors": [
+            {
+                "index": 0,
+                "field": "email",
+                "message": "This email address is already used by another customer.",
+            },
+            {
+                "index": 2,
+                "field": "phone",
+                "message": "This phone number is already used by another customer.",
+            },
+            {
+                "index": 3,
+                "field": "addresses[0].city",
+                "message": "This field cannot be blank.",
+            },
+            {
+                "index": 4,
+                "field": "dob",
+                "message": "Date has wrong format. Use YYYY-MM-DD or an ISO 8601 date-time.",
+            },
+            {
+                "index": 5,
+                "field": "email",
+                "message": "This email address is already used by another customer.",
+            },
+        ],
+    }
     assert Customer.objects.count() == 1
     assert Address.objects.count() == 0
 
