@@ -111,6 +111,7 @@ def customer_bulk_upsert(
     default_state: str | None = None,
     all_or_nothing: bool = False,
     created_earlier: Container[int] = (),
+    write: bool = True,
 ) -> list[BulkResult]:
     """Create (and with UPDATE_EXISTING update) many customers of `store`; a result per row.
 
@@ -124,8 +125,17 @@ def customer_bulk_upsert(
     the insert, the check runs again and the rest is inserted.
 
     With `all_or_nothing`, nothing is written unless every row is valid (valid rows are then
-    NOT_WRITTEN); it is meant for CREATE.
+    NOT_WRITTEN); only in CREATE, where nothing is written before the one insert. With
+    `write=False` (CREATE only) every check runs and nothing is written (a validation).
+
+    Raises:
+        ValueError: `all_or_nothing` or `write=False` outside CREATE (a programming error).
     """
+    mode = BulkMode(mode)
+    if (all_or_nothing or not write) and mode is not BulkMode.CREATE:
+        raise ValueError(
+            "all_or_nothing and write=False need BulkMode.CREATE: updates are written row by row."
+        )
     group_ids: frozenset[int] | None = None
     prepared: list[BulkRow] = []
     for row in rows:
@@ -158,7 +168,7 @@ def customer_bulk_upsert(
         customers_check_batch(store=store, drafts=[prepared[i].built for i in candidates]),
         candidates,
     )
-    if all_or_nothing and results:
+    if (all_or_nothing and results) or not write:
         return _with_not_written(results, len(prepared))
     try:
         customers_rows_insert(store=store, rows=[prepared[i].built for i in good])

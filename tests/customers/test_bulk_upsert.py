@@ -1,5 +1,6 @@
 """customer_bulk_upsert: the one bulk write service (upload, import, generate_customers)."""
 
+import pytest
 from django.core.exceptions import ValidationError
 
 from addresses.models import Address
@@ -246,3 +247,44 @@ def test_bulk_row_validates_without_the_database_and_applies_the_default_state(
     )
     assert stateless.arguments == {"email": "a@example.com"}
     assert (broken.built, list(broken.error.error_dict)) == (None, ["email"])
+
+
+def test_the_mode_may_be_given_by_its_value(store, customer):
+    # when
+    results = customer_bulk_upsert(
+        store=store, rows=[{"email": customer.email}], mode="skip_existing"
+    )
+
+    # then
+    assert summary(results) == [(BulkStatus.UNCHANGED, [])]
+    assert results[0].customer_id == customer.pk
+
+
+def test_all_or_nothing_is_refused_outside_create(store):
+    # when
+    with pytest.raises(ValueError, match=r"all_or_nothing and write=False need BulkMode\.CREATE"):
+        customer_bulk_upsert(
+            store=store,
+            rows=[{"email": "a@example.com"}],
+            mode=BulkMode.UPDATE_EXISTING,
+            all_or_nothing=True,
+        )
+
+    # then
+    assert Customer.objects.count() == 0
+
+
+def test_without_write_every_check_runs_and_nothing_is_written(store, customer):
+    # given
+    rows = [{"email": "a@example.com"}, {"email": customer.email}, {"email": "A@example.com"}]
+
+    # when
+    results = customer_bulk_upsert(store=store, rows=rows, write=False)
+
+    # then
+    assert summary(results) == [
+        (BulkStatus.NOT_WRITTEN, []),
+        (BulkStatus.ERROR, [("email", EmailAlreadyUsed.code)]),
+        (BulkStatus.ERROR, [("email", EmailAlreadyUsed.code)]),
+    ]
+    assert list(Customer.objects.values_list("email", flat=True)) == [customer.email]
