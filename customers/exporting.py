@@ -13,8 +13,8 @@ from django.contrib.auth.hashers import is_password_usable
 from django.db.models import Prefetch, QuerySet
 
 from addresses.models import Address
+from customers.formats.csv import CSV_ADDRESS_FIELDS, CSV_ADDRESS_PREFIX, CSV_COLUMNS
 from customers.formats.twc import customer_to_twc
-from customers.importing import CSV_ADDRESS_FIELDS, CSV_ADDRESS_PREFIX, CSV_COLUMNS
 from customers.models import Customer, Store
 from customers.selectors import customers_live
 

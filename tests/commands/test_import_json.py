@@ -3,8 +3,7 @@ import json
 
 import pytest
 
-from customers import importing
-from customers.importing import ImportFileError, read_json_array
+from customers.importing import ImportFileError, read_json_array, readers
 from customers.models import Customer
 from tests.commands.conftest import run_command
 from tests.factories.customers import CustomerFactory
@@ -147,7 +146,7 @@ def test_a_broken_json_array_stops_the_import_with_2(store, tmp_path):
 @pytest.fixture
 def tiny_chunks(monkeypatch):
     # Items then straddle many reads: every boundary case of the streaming reader is hit.
-    monkeypatch.setattr(importing, "_JSON_CHUNK_CHARS", 3)
+    monkeypatch.setattr(readers, "_JSON_CHUNK_CHARS", 3)
 
 
 def test_json_array_reader_streams_items_with_their_line_numbers(tiny_chunks):
@@ -198,7 +197,7 @@ def test_json_array_reader_rejects_broken_files(tiny_chunks, text, message):
 
 def test_json_array_reader_refuses_an_item_larger_than_the_limit(monkeypatch, tiny_chunks):
     # given
-    monkeypatch.setattr(importing, "MAX_JSON_ITEM_CHARS", 10)
+    monkeypatch.setattr(readers, "MAX_JSON_ITEM_CHARS", 10)
 
     # when
     with pytest.raises(ImportFileError) as error:

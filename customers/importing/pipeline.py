@@ -1,0 +1,263 @@
+"""The import pipeline: batches of records through `customer_bulk_upsert`, with a report.
+
+Batches are parsed and validated (plain passwords hashed) in worker processes when asked;
+the main process writes them in file order, one commit a batch.
+"""
+
+import bisect
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from itertools import islice
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from customers.formats.csv import CSV_PASSWORD_COLUMN
+from customers.importing.readers import SourceRecord
+from customers.importing.rows import ARGUMENT_READERS, FIELD_NAMERS, RowProblem, problems_of
+from customers.models import Customer, Store
+from customers.services import (
+    BulkMode,
+    BulkRow,
+    BulkStatus,
+    customer_bulk_row,
+    customer_bulk_upsert,
+    customer_groups_known,
+)
+
+
+@dataclass
+class ImportStats:
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+
+
+def hash_plain_password(password: str) -> tuple[str | None, list[tuple[str, str]]]:
+    """Validate and hash one password: (hash, problems). The slow part of an import."""
+    try:
+        validate_password(password)
+    except ValidationError as error:
+        return None, [
+            (item.message % item.params if item.params else item.message, item.code or "invalid")
+            for item in error.error_list
+        ]
+    return make_password(password), []
+
+
+@dataclass
+class PreparedBatch:
+    """A batch after parsing, password hashing and validation, ready for the database."""
+
+    read: int
+    # (line, the validated row) of every row that passed.
+    rows: list[tuple[int, BulkRow]] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+    failed: int = 0
+    plain_passwords: bool = False
+
+
+def prepare_batch(
+    records: list[SourceRecord], file_format: str, group_ids: frozenset[int]
+) -> PreparedBatch:
+    """Parse, hash and validate one batch (`customer_bulk_row`); touches no database.
+
+    Pure CPU work, so the command runs it in worker processes while the main process writes
+    the previous batch.
+    """
+    name_field = FIELD_NAMERS[file_format]
+    read_arguments = ARGUMENT_READERS[file_format]
+    prepared = PreparedBatch(read=len(records))
+
+    def fail(problems: list[RowProblem]) -> None:
+        prepared.failed += 1
+        prepared.problems.extend(problems)
+
+    for record in records:
+        try:
+            arguments = read_arguments(record)
+        except ValidationError as error:
+            fail(problems_of(record.line, error, name_field))
+            continue
+        if CSV_PASSWORD_COLUMN in arguments:
+            prepared.plain_passwords = True
+            hashed, messages = hash_plain_password(arguments.pop(CSV_PASSWORD_COLUMN))
+            if hashed is None:
+                fail(
+                    [
+                        RowProblem(record.line, CSV_PASSWORD_COLUMN, code, message)
+                        for message, code in messages
+                    ]
+                )
+                continue
+            arguments["password_hash"] = hashed
+        # SPEC 8: a customer imported without a password is invited (when created; an
+        # update leaves the state of an existing customer alone).
+        row = customer_bulk_row(
+            arguments, group_ids=group_ids, default_state=Customer.State.INVITED
+        )
+        if row.error is not None:
+            fail(problems_of(record.line, row.error, name_field))
+            continue
+        prepared.rows.append((record.line, row))
+    return prepared
+
+
+class IdRanges:
+    """A set of integer ids kept as sorted, disjoint ranges.
+
+    The ids one import creates come from a sequence, so they are a few long runs: a million
+    of them take a few ranges here instead of tens of megabytes in a `set`.
+    """
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+
+    def add(self, ids: Iterable[int]) -> None:
+        run_start = run_end = None
+        for value in sorted(ids):
+            if run_end is not None and value == run_end + 1:
+                run_end = value
+                continue
+            if run_start is not None:
+                self._add_range(run_start, run_end)
+            run_start = run_end = value
+        if run_start is not None:
+            self._add_range(run_start, run_end)
+
+    def _add_range(self, start: int, end: int) -> None:
+        index = bisect.bisect_right(self._starts, start)
+        if index and self._ends[index - 1] + 1 == start:
+            # Extends the range before it (the common case: the next batch of a sequence).
+            self._ends[index - 1] = end
+            return
+        self._starts.insert(index, start)
+        self._ends.insert(index, end)
+
+    def __contains__(self, value: int) -> bool:
+        index = bisect.bisect_right(self._starts, value)
+        return bool(index) and value <= self._ends[index - 1]
+
+
+def _batches(records: Iterable[SourceRecord], size: int) -> Iterator[list[SourceRecord]]:
+    iterator = iter(records)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+@dataclass
+class CustomerImport:
+    """Imports records in batches into `store`; every batch commits on its own.
+
+    With `workers`, batches are parsed and validated (and plain passwords hashed) in that
+    many processes, a bounded window ahead of the main process, which matches, checks and
+    writes them in file order. `on_problem` receives each batch's rejected rows; `on_batch`
+    the running totals. Customers created by this run are remembered by id, so that a second
+    row for one of them later in the file is a duplicate, not an unchanged customer.
+    """
+
+    store: Store
+    file_format: str
+    batch_size: int = 5000
+    update_existing: bool = False
+    workers: int = 0
+    on_problem: Callable[[list[RowProblem]], None] = lambda problems: None
+    on_batch: Callable[[ImportStats], None] = lambda stats: None
+    on_slow_path: Callable[[], None] = lambda: None
+    stats: ImportStats = field(default_factory=ImportStats)
+    _created_ids: IdRanges = field(default_factory=IdRanges)
+    _problems: list[RowProblem] = field(default_factory=list)
+    _warned: bool = False
+    _inserted_since_analyze: int = 0
+    _rows_at_analyze: int = 0
+
+    def run(self, records: Iterable[SourceRecord]) -> ImportStats:
+        batches = _batches(records, self.batch_size)
+        if self.workers < 1:
+            for batch in batches:
+                self._store(prepare_batch(batch, self.file_format, customer_groups_known()))
+            return self.stats
+        with ProcessPoolExecutor(max_workers=self.workers) as pool:
+            pending: deque[Future[PreparedBatch]] = deque()
+            try:
+                for batch in batches:
+                    group_ids = customer_groups_known()
+                    pending.append(pool.submit(prepare_batch, batch, self.file_format, group_ids))
+                    # A window of a few batches: the file is never read far ahead.
+                    if len(pending) > self.workers:
+                        self._store(pending.popleft().result())
+            finally:
+                # Batches read before a file error are still imported, as without workers.
+                while pending:
+                    self._store(pending.popleft().result())
+        return self.stats
+
+    def _store(self, prepared: PreparedBatch) -> None:
+        self.stats.read += prepared.read
+        self.stats.failed += prepared.failed
+        self._problems = list(prepared.problems)
+        if prepared.plain_passwords and not self._warned:
+            self._warned = True
+            self.on_slow_path()
+        try:
+            self._write(prepared.rows)
+        finally:
+            # Reported in file order, whichever step found them.
+            if self._problems:
+                self.on_problem(sorted(self._problems, key=lambda problem: problem.line))
+        self.on_batch(self.stats)
+
+    def _reject(self, problems: list[RowProblem]) -> None:
+        self.stats.failed += 1
+        self._problems.extend(problems)
+
+    def _write(self, rows: list[tuple[int, BulkRow]]) -> None:
+        results = customer_bulk_upsert(
+            store=self.store,
+            rows=[row for _, row in rows],
+            mode=BulkMode.UPDATE_EXISTING if self.update_existing else BulkMode.SKIP_EXISTING,
+            created_earlier=self._created_ids,
+        )
+        created = []
+        for (line, _), result in zip(rows, results, strict=True):
+            if result.status == BulkStatus.CREATED:
+                created.append(result.customer_id)
+            elif result.status == BulkStatus.UPDATED:
+                self.stats.updated += 1
+            elif result.status == BulkStatus.UNCHANGED:
+                self.stats.unchanged += 1
+            else:
+                self._reject(
+                    [
+                        problem
+                        for error in result.errors
+                        for problem in problems_of(line, error, FIELD_NAMERS[self.file_format])
+                    ]
+                )
+        self._created_ids.add(created)
+        self.stats.created += len(created)
+        self._refresh_statistics(len(created))
+
+    def _refresh_statistics(self, inserted: int) -> None:
+        """Re-ANALYZE the customer table each time this run has doubled it (PostgreSQL).
+
+        The batch lookups (`lower(email) IN (...)`) are planned from the table statistics; a
+        table that grew from nothing to millions within minutes would otherwise be planned as
+        empty, and every batch would scan the whole table.
+        """
+        if connection.vendor != "postgresql":
+            return
+        self._inserted_since_analyze += inserted
+        if self._inserted_since_analyze < max(self.batch_size, self._rows_at_analyze):
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {Customer._meta.db_table}")
+        self._rows_at_analyze += self._inserted_since_analyze
+        self._inserted_since_analyze = 0
