@@ -2,7 +2,7 @@
 
 A customer session is a Django session of its own (never the staff user's admin session),
 tracked in `CustomerSession` so that a password change, a deactivation or a delete can end
-every session of the customer (`accounts.services.customer_credentials_revoke`).
+every session of the customer (`accounts.credentials.customer_credentials_revoke`).
 """
 
 from importlib import import_module
