@@ -36,8 +36,7 @@ def customer_form(**overrides) -> dict:
         "phone": "",
         "mobile": "",
         "marketing_optin_level": "",
-        "tax_exemptions": "[]",
-        "attribute_groups": "{}",
+        "tax_exemptions": "",
         "email_verified_at_0": "",
         "email_verified_at_1": "",
         **management_form(),
@@ -60,6 +59,7 @@ def form_of(customer: Customer, **overrides) -> dict:
         phone=customer.phone.as_e164 if customer.phone else "",
         mobile=customer.mobile.as_e164 if customer.mobile else "",
         marketing_optin_level=customer.marketing_optin_level or "",
+        tax_exemptions="\n".join(customer.tax_exemptions),
         store=None,
     )
     if customer.accepts_marketing:

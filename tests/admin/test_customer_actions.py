@@ -211,3 +211,58 @@ def test_export_csv_action(admin_client, store):
         "",
     ]
     assert customer.password not in body
+
+
+def test_permanent_delete_is_listed_last_under_soft_delete(admin_client, customer):
+    # when
+    response = admin_client.get(CHANGELIST_URL)
+
+    # then
+    choices = response.context["action_form"].fields["action"].choices
+    assert [(name, str(label)) for name, label in choices] == [
+        ("", "---------"),
+        ("enable_customers", "Enable selected customers"),
+        ("disable_customers", "Disable selected customers"),
+        ("anonymize_customers", "Anonymize selected customers"),
+        ("soft_delete_customers", "Soft delete selected customers"),
+        ("restore_customers", "Restore selected soft-deleted customers"),
+        ("send_password_reset", "Send a password-reset email"),
+        ("export_csv", "Export selected customers as CSV"),
+        ("delete_selected", "Delete selected customers permanently"),
+    ]
+
+
+def test_permanent_delete_warns_before_it_deletes(admin_client, customer):
+    # when
+    confirmation = admin_client.post(CHANGELIST_URL, action("delete_selected", customer))
+
+    # then
+    assert confirmation.status_code == 200
+    assert (
+        '<p class="errornote">This deletes the selected customers permanently: their '
+        "addresses, keys,\ntokens and sessions go with them, and nothing can bring them back."
+    ) in confirmation.content.decode()
+    assert Customer.objects.filter(pk=customer.pk).exists()
+
+
+def test_permanent_delete_after_confirmation_deletes(admin_client, customer, other_customer):
+    # when
+    response = admin_client.post(
+        CHANGELIST_URL, {**action("delete_selected", customer), "post": "yes"}
+    )
+
+    # then
+    assert response.status_code == 302
+    assert list(Customer.objects.values_list("pk", flat=True)) == [other_customer.pk]
+
+
+def test_delete_page_of_one_customer_warns_too(admin_client, customer):
+    # when
+    response = admin_client.get(f"/admin/customers/customer/{customer.pk}/delete/")
+
+    # then
+    assert response.status_code == 200
+    assert (
+        '<p class="errornote">This deletes the customer permanently: its addresses, keys, '
+        "tokens and\nsessions go with it, and nothing can bring it back."
+    ) in response.content.decode()
