@@ -22,7 +22,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import ValidationError
-from django.db.models import BigIntegerField, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -36,11 +36,9 @@ from addresses.admin import AddressInline
 from addresses.models import Address
 from config.admin_site import configure_admin_site
 from config.errors import DomainError
-from customers import services, validation
+from customers import exporting, services, validation
 from customers.admin_paginator import EstimatedCountPaginator
-from customers.exporting import csv_rows
 from customers.filters import full_name_expression
-from customers.importing import CSV_COLUMNS
 from customers.models import DEFAULT_GROUP_ID, Customer, CustomerGroup, Store
 from customers.selectors import stores_visible_to
 
@@ -340,11 +338,9 @@ def _copy_into(target: Customer, source: Customer) -> None:
 
 # --- CSV export -------------------------------------------------------------------------------
 
-# SPEC 8's header, the same columns `export_customers` writes, less the password hash: a
-# download from the admin is not a migration, and no secret leaves through a response.
-EXPORT_COLUMNS = tuple(column for column in CSV_COLUMNS if column != "password_hash")
-_EXPORT_INDEXES = [CSV_COLUMNS.index(column) for column in EXPORT_COLUMNS]
-EXPORT_CHUNK_SIZE = 2000
+# The operators' export (`customers.exporting`, the rows `export_customers` writes) less what a
+# browser download must not carry: no secret leaves through a response.
+EXPORT_WITHHELD_COLUMNS = ("password_hash",)
 # Spreadsheet programs run cells starting with these as formulas (CSV injection); numbers,
 # such as E.164 phones, cannot call anything and stay as they are so the file re-imports.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -365,14 +361,19 @@ class _Echo:
 
 
 def export_csv_lines(queryset: QuerySet[Customer]) -> Iterator[str]:
-    """CSV lines of `queryset`'s customers (one row per address), read in chunks."""
+    """CSV lines of the selected customers, as `customers.exporting` writes them.
+
+    The export's own selection applies to the customers picked here: soft-deleted and
+    anonymized customers are left out (`exporting.customers_for_export`).
+    """
+    columns = list(exporting.CSV_COLUMNS)
+    kept = [index for index, name in enumerate(columns) if name not in EXPORT_WITHHELD_COLUMNS]
     writer = csv.writer(_Echo())
-    yield writer.writerow(EXPORT_COLUMNS)
-    addresses = Address.objects.order_by("-is_default_shipping", "-is_default_billing", "id")
-    customers = queryset.order_by("id").prefetch_related(Prefetch("addresses", queryset=addresses))
-    for customer in customers.iterator(chunk_size=EXPORT_CHUNK_SIZE):
-        for row in csv_rows(customer):
-            yield writer.writerow([_safe_cell(row[index]) for index in _EXPORT_INDEXES])
+    yield writer.writerow([columns[index] for index in kept])
+    customers = exporting.customers_for_export().filter(pk__in=queryset.values("pk"))
+    for customer in customers.iterator(chunk_size=exporting.CHUNK_SIZE):
+        for row in exporting.csv_rows(customer):
+            yield writer.writerow([_safe_cell(row[index]) for index in kept])
 
 
 # --- Customers --------------------------------------------------------------------------------
@@ -783,6 +784,18 @@ class CustomerAdmin(admin.ModelAdmin):
 
     @admin.action(description="Export selected customers as CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Customer]) -> HttpResponse:
+        left_out = queryset.filter(
+            Q(deleted_at__isnull=False) | Q(anonymized_at__isnull=False)
+        ).count()
+        if left_out:
+            # Shown on the next page staff open: the download itself carries no message.
+            noun = "customer was" if left_out == 1 else "customers were"
+            self.message_user(
+                request,
+                f"{left_out} soft-deleted or anonymized {noun} left out of the export, "
+                "as export_customers leaves them out.",
+                messages.WARNING,
+            )
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         response = StreamingHttpResponse(
             export_csv_lines(queryset), content_type="text/csv; charset=utf-8"
