@@ -81,6 +81,14 @@ def shop(django_user_model):
         last_name="Kurz",
         state=Customer.State.DISABLED,
     )
+    # As long as references, emails and names get: the grid must still fit 1366 px.
+    CustomerFactory(
+        store=store,
+        reference="DE--1000000",
+        email="maximiliane.hohenzollern-sigmaringen.1000000@example.com",
+        first_name="Maximiliane-Charlotte",
+        last_name="Hohenzollern-Sigmaringen",
+    )
     CustomerFactory(
         store=StoreFactory(code="AT", name="Austria"),
         reference="AT--1",
@@ -110,6 +118,18 @@ def test_staff_member_logs_in_searches_filters_opens_and_exports(live_server, sh
             title = page.title()
             header = page.inner_text("#site-name")
             everyone = rows_of(page)
+            # Every column in view: the table ends before the filters, nothing scrolls.
+            grid_fits = page.evaluate(
+                """() => {
+                    const table = document.querySelector('#result_list');
+                    const results = table.closest('.results');
+                    const filters = document.querySelector('#changelist-filter');
+                    return table.getBoundingClientRect().right
+                            <= filters.getBoundingClientRect().left
+                        && results.scrollWidth <= results.clientWidth
+                        && document.documentElement.scrollWidth <= window.innerWidth;
+                }"""
+            )
 
             page.fill("#searchbar", "berg")
             page.press("#searchbar", "Enter")
@@ -144,7 +164,8 @@ def test_staff_member_logs_in_searches_filters_opens_and_exports(live_server, sh
 
     # then
     assert (title, header) == ("Select customer to change | Clientele admin", "Clientele")
-    assert everyone == ["AT--1", "DE--2", "DE--1"]
+    assert everyone == ["AT--1", "DE--1000000", "DE--2", "DE--1"]
+    assert grid_fits is True
     assert searched == ["DE--1"]
     assert filtered == ["DE--2"]
     assert opened == "DE--1"
