@@ -257,6 +257,35 @@ def international_form(value: str, *, region: str | None) -> str:
     return number.as_e164 if number.is_valid() else value
 
 
+def attribute_group_rows(attribute_groups: Any) -> list[tuple[str, str, str, str, str]]:
+    """(group, " (obsolete)" or "", attribute, value, type) rows, by group key and name.
+
+    A group without attributes still gets a row; anything not shaped like TWC's
+    `attributeGroups` (data older than its validation) is shown as text, never a crash.
+    """
+    if not isinstance(attribute_groups, dict):
+        return [("", "", "", str(attribute_groups), "")] if attribute_groups else []
+    rows = []
+    for key, group in sorted(attribute_groups.items()):
+        if not isinstance(group, dict):
+            rows.append((str(key), "", "", str(group), ""))
+            continue
+        title = str(group.get("attribute_group") or key)
+        obsolete = " (obsolete)" if group.get("is_obsolete") else ""
+        attributes = group.get("attributes")
+        if not isinstance(attributes, dict) or not attributes:
+            rows.append((title, obsolete, "-", "", ""))
+            continue
+        for name, attribute in sorted(attributes.items()):
+            if isinstance(attribute, dict):
+                value = str(attribute.get("attribute_value", ""))
+                value_type = str(attribute.get("value_type", ""))
+            else:
+                value, value_type = str(attribute), ""
+            rows.append((title, obsolete, str(name), value, value_type))
+    return rows
+
+
 class LinesField(forms.CharField):
     """A list of strings edited as one item a line (blank lines and outer spaces dropped)."""
 
@@ -509,17 +538,7 @@ class CustomerAdmin(admin.ModelAdmin):
     @admin.display(description="Attribute groups")
     def attribute_groups_table(self, obj: Customer) -> str:
         """TWC `attributeGroups` as a table: group, attribute, value, type (read-only)."""
-        rows = [
-            (
-                group.get("attribute_group") or key,
-                " (obsolete)" if group.get("is_obsolete") else "",
-                name,
-                attribute.get("attribute_value", ""),
-                attribute.get("value_type", ""),
-            )
-            for key, group in sorted((obj.attribute_groups or {}).items())
-            for name, attribute in sorted((group.get("attributes") or {}).items())
-        ]
+        rows = attribute_group_rows(obj.attribute_groups)
         if not rows:
             return "-"
         return format_html(

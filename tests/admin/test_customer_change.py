@@ -5,6 +5,7 @@ from django.contrib.auth.hashers import is_password_usable
 from django.contrib.messages import get_messages
 
 from addresses.models import Address
+from customers.admin import attribute_group_rows
 from customers.models import Customer
 from tests.admin.conftest import ADD_URL, change_url, customer_form, form_of, management_form
 from tests.factories.customers import AddressFactory, CustomerFactory
@@ -430,3 +431,32 @@ def test_national_phone_on_the_change_page_uses_the_customers_store(admin_client
     assert response.status_code == 302
     customer.refresh_from_db()
     assert str(customer.phone) == "+4315123456"
+
+
+@pytest.mark.parametrize(
+    ("attribute_groups", "rows"),
+    [
+        pytest.param({}, [], id="none_case"),
+        pytest.param(
+            {"b": {"attribute_group": "", "attributes": {}, "is_obsolete": True}},
+            [("b", " (obsolete)", "-", "", "")],
+            id="group_without_attributes_case",
+        ),
+        pytest.param(
+            {
+                "z": {
+                    "attribute_group": "Sizes",
+                    "attributes": {"shoe": {"attribute_value": "42", "value_type": "INTEGER"}},
+                    "is_obsolete": False,
+                },
+                "a": "loose text",
+            },
+            [("a", "", "", "loose text", ""), ("Sizes", "", "shoe", "42", "INTEGER")],
+            id="sorted_by_key_and_odd_data_as_text_case",
+        ),
+        pytest.param(["not", "groups"], [("", "", "", "['not', 'groups']", "")], id="list_case"),
+    ],
+)
+def test_attribute_group_rows(attribute_groups, rows):
+    # when / then
+    assert attribute_group_rows(attribute_groups) == rows

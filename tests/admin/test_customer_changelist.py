@@ -282,3 +282,29 @@ def test_short_search_says_why_it_found_little(admin_client, customer, term, hin
     )
     assert (hint in response.content.decode()) is hinted
     assert ('id="searchbar_hint"' in response.content.decode()) is hinted
+
+
+@pytest.mark.parametrize(
+    ("app_label", "heading", "models"),
+    [
+        pytest.param(
+            "customers", "Customers", ["Customer", "Store", "CustomerGroup"], id="customers_case"
+        ),
+        pytest.param(
+            "accounts",
+            "Customer credentials (read-only)",
+            ["CustomerKey", "CustomerRefreshToken", "CustomerSession"],
+            id="credentials_case",
+        ),
+    ],
+)
+def test_app_pages_keep_the_sections(admin_client, app_label, heading, models):
+    # when
+    response = admin_client.get(f"/admin/{app_label}/")
+
+    # then
+    assert response.status_code == 200
+    assert [
+        (app["name"], [model["object_name"] for model in app["models"]])
+        for app in response.context["app_list"]
+    ] == [(heading, models)]
