@@ -409,6 +409,8 @@ def export_csv_lines(queryset: QuerySet[Customer]) -> Iterator[str]:
 
 # Substring searches need this many characters: the shortest a trigram index can narrow.
 SEARCH_MIN_SUBSTRING = 3
+# A search term that may be a national phone number: digits, spaces and phone punctuation.
+_PHONE_LIKE = re.compile(r"^[\d\s()./-]{6,}\Z")
 
 
 @admin.register(Customer)
@@ -442,7 +444,8 @@ class CustomerAdmin(admin.ModelAdmin):
     search_fields = ("reference", "email", "first_name", "last_name", "phone")
     search_help_text = (
         "Part of the name, email, phone or reference (3 characters or more), an exact "
-        "reference or email, or a phone or mobile number in any format."
+        "reference or email, or a phone or mobile number in any format (national numbers "
+        "in a store's country)."
     )
     # Sorting by email or name would sort the whole table on each page; the creation date
     # has an index, and the default order (newest id first) walks the primary key.
@@ -608,18 +611,36 @@ class CustomerAdmin(admin.ModelAdmin):
                 | Q(reference__icontains=term)
                 | Q(phone__icontains=term)
             )
+        numbers = self._phone_numbers(request, term)
+        for number in numbers:
+            condition |= Q(phone__iexact=number)
+        if numbers:
+            condition |= Q(
+                store_id__in=list(Store.objects.values_list("pk", flat=True)),
+                deleted_at__isnull=True,
+                mobile__gt="",
+                mobile__in=numbers,
+            )
+        return queryset.alias(search_name=full_name_expression()).filter(condition), False
+
+    @staticmethod
+    def _phone_numbers(request: HttpRequest, term: str) -> list[str]:
+        """The E.164 numbers `term` can be: international, else national in a store's country.
+
+        A national number (`030 1234567`) is read in the country of each store this staff
+        user sees (`phone_region_of`), as the change form reads it for the customer's store.
+        """
         try:
             number = validation.normalise_phone(term, field="phone")
         except ValidationError:
             number = None
         if number is not None:
-            condition |= Q(phone__iexact=number.as_e164) | Q(
-                store_id__in=list(Store.objects.values_list("pk", flat=True)),
-                deleted_at__isnull=True,
-                mobile__gt="",
-                mobile=number.as_e164,
-            )
-        return queryset.alias(search_name=full_name_expression()).filter(condition), False
+            return [number.as_e164]
+        if not _PHONE_LIKE.match(term):
+            return []
+        regions = {phone_region_of(store) for store in stores_visible_to(user=request.user)}
+        numbers = {international_form(term, region=region) for region in regions if region}
+        return sorted(number for number in numbers if number.startswith("+"))
 
     def get_ordering(self, request: HttpRequest):
         if request.GET.get(SEARCH_VAR, "").strip():

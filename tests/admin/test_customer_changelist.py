@@ -308,3 +308,30 @@ def test_app_pages_keep_the_sections(admin_client, app_label, heading, models):
         (app["name"], [model["object_name"] for model in app["models"]])
         for app in response.context["app_list"]
     ] == [(heading, models)]
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        pytest.param("030 1234567", ["DE--1"], id="de_national_phone_case"),
+        pytest.param("(01) 512-3456", ["AT--1"], id="at_national_phone_case"),
+        pytest.param("0664 1234567", ["AT--2"], id="at_national_mobile_case"),
+        pytest.param("0049 30 1234567", ["DE--1"], id="international_prefix_in_de_case"),
+        pytest.param("099 99", [], id="no_valid_number_case"),
+    ],
+)
+def test_search_reads_national_numbers_in_the_stores_countries(
+    admin_client, store, other_store, settings, term, expected
+):
+    # given
+    settings.PHONENUMBER_DEFAULT_REGION = None
+    CustomerFactory(store=store, reference="DE--1", phone="+49301234567")
+    CustomerFactory(store=other_store, reference="AT--1", phone="+4315123456")
+    CustomerFactory(store=other_store, reference="AT--2", mobile="+436641234567")
+
+    # when
+    response = admin_client.get(CHANGELIST_URL, {"q": term})
+
+    # then
+    assert response.status_code == 200
+    assert listed(response) == expected
