@@ -527,8 +527,11 @@ class CustomerAdmin(admin.ModelAdmin):
 
     @admin.display(description="status")
     def status(self, obj: Customer) -> str:
+        """Live, Deleted (soft, restorable here) or Anonymized (personal data scrubbed)."""
         if obj.deleted_at is not None:
             return format_html('<span class="customer-status-deleted">{}</span>', "Deleted")
+        if obj.anonymized_at is not None:
+            return "Anonymized"
         return "Live"
 
     # --- change page ------------------------------------------------------------------------

@@ -223,6 +223,12 @@ def test_grid_columns_are_compact_and_say_live_or_deleted(admin_client, store):
         email="gone@example.com",
         deleted_at=datetime(2024, 3, 1, tzinfo=UTC),
     )
+    CustomerFactory(
+        store=store,
+        reference="DE--3",
+        email="anonymized-x@invalid",
+        anonymized_at=datetime(2024, 4, 1, tzinfo=UTC),
+    )
     Customer.objects.filter(pk=live.pk).update(created_at=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC))
     Customer.objects.filter(pk=gone.pk).update(created_at=datetime(2024, 2, 3, 4, 5, 6, tzinfo=UTC))
 
@@ -252,6 +258,7 @@ def test_grid_columns_are_compact_and_say_live_or_deleted(admin_client, store):
         'title="2024-02-03 04:05:06 UTC">2024-02-03</time></td>'
     ) in content
     assert '<td class="field-status">Live</td>' in content
+    assert '<td class="field-status">Anonymized</td>' in content
     assert (
         '<td class="field-status"><span class="customer-status-deleted">Deleted</span></td>'
         in content
