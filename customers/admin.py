@@ -16,29 +16,33 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import phonenumbers
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import ValidationError
-from django.db.models import BigIntegerField, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.models import CustomerKey, CustomerRefreshToken, CustomerSession
 from accounts.services import password_reset_send
 from addresses import services as address_services
 from addresses.admin import AddressInline
 from addresses.models import Address
+from config.admin_site import configure_admin_site
 from config.errors import DomainError
-from customers import services, validation
+from customers import exporting, services, validation
 from customers.admin_paginator import EstimatedCountPaginator
-from customers.exporting import csv_rows
 from customers.filters import full_name_expression
-from customers.importing import CSV_COLUMNS
 from customers.models import DEFAULT_GROUP_ID, Customer, CustomerGroup, Store
 from customers.selectors import stores_visible_to
+
+configure_admin_site(admin.site)
 
 # --- Reporting service errors -------------------------------------------------------------------
 
@@ -184,7 +188,9 @@ class DeletedListFilter(admin.SimpleListFilter):
 
 # The domain fields staff may write here (a subset of services.CUSTOMER_FIELDS; the store is
 # chosen on creation only). No password: staff never set one, customers created here get an
-# unusable password and can set their own through the reset email.
+# unusable password and can set their own through the reset email. Attribute groups are shown
+# read-only (`attribute_groups_table`): their nested, typed shape has no honest form widget,
+# and the Integration API and imports write them.
 CUSTOMER_FORM_FIELDS = (
     "store",
     "email",
@@ -201,12 +207,12 @@ CUSTOMER_FORM_FIELDS = (
     "marketing_optin_level",
     "tax_exempt",
     "tax_exemptions",
-    "attribute_groups",
     "email_verified_at",
 )
 CUSTOMER_READONLY_FIELDS = (
-    "uuid",
+    "customer_uuid",
     "reference",
+    "attribute_groups_table",
     "created_at",
     "updated_at",
     "last_login_at",
@@ -215,16 +221,101 @@ CUSTOMER_READONLY_FIELDS = (
     "deleted_at",
     "anonymized_at",
 )
+# Labels where the field name does not read well (the admin's own labels: a model
+# `verbose_name` would need a migration).
+CUSTOMER_LABELS = {"group": "Customer group", "marketing_optin_level": "Marketing opt-in level"}
 # Form field -> service keyword.
 _SERVICE_NAMES = {"group": "group_id"}
 # Service field -> form field, to put a service's error next to the input it is about.
 _FORM_NAMES = {"group_id": "group"}
 
 
+def phone_region_of(store: Store | None) -> str | None:
+    """The region national phone numbers of `store`'s customers are read in.
+
+    A store has no country of its own; its code is one when it is an ISO 3166-1 country code
+    that has a telephone numbering plan (`DE`, `AT`, `GB`). Otherwise (`EU`, `B2B`, no store
+    yet) `PHONENUMBER_DEFAULT_REGION` applies, as everywhere else.
+    """
+    if store is not None and store.code in phonenumbers.SUPPORTED_REGIONS:
+        return store.code
+    return settings.PHONENUMBER_DEFAULT_REGION
+
+
+def international_form(value: str, *, region: str | None) -> str:
+    """`value` in E.164 when it is a valid number read in `region`, else `value` unchanged.
+
+    Only a reading of the input: `customers.validation.normalise_phone` in the service still
+    validates and normalises whatever comes out, and words its error for what it rejects.
+    """
+    if not value.strip() or region is None:
+        return value
+    try:
+        number = PhoneNumber.from_string(value, region=region)
+    except phonenumbers.NumberParseException:
+        return value
+    return number.as_e164 if number.is_valid() else value
+
+
+def attribute_group_rows(attribute_groups: Any) -> list[tuple[str, str, str, str, str]]:
+    """(group, " (obsolete)" or "", attribute, value, type) rows, by group key and name.
+
+    A group without attributes still gets a row; anything not shaped like TWC's
+    `attributeGroups` (data older than its validation) is shown as text, never a crash.
+    """
+    if not isinstance(attribute_groups, dict):
+        return [("", "", "", str(attribute_groups), "")] if attribute_groups else []
+    rows = []
+    for key, group in sorted(attribute_groups.items()):
+        if not isinstance(group, dict):
+            rows.append((str(key), "", "", str(group), ""))
+            continue
+        title = str(group.get("attribute_group") or key)
+        obsolete = " (obsolete)" if group.get("is_obsolete") else ""
+        attributes = group.get("attributes")
+        if not isinstance(attributes, dict) or not attributes:
+            rows.append((title, obsolete, "-", "", ""))
+            continue
+        for name, attribute in sorted(attributes.items()):
+            if isinstance(attribute, dict):
+                value = str(attribute.get("attribute_value", ""))
+                value_type = str(attribute.get("value_type", ""))
+            else:
+                value, value_type = str(attribute), ""
+            rows.append((title, obsolete, str(name), value, value_type))
+    return rows
+
+
+class LinesField(forms.CharField):
+    """A list of strings edited as one item a line (blank lines and outer spaces dropped)."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 40})
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return "\n".join(str(item) for item in value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:
+        if isinstance(value, list):
+            return value
+        text = super().to_python(value)
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 class CustomerAdminForm(forms.ModelForm):
-    # Plain text: `customers.validation.normalise_phone` parses and normalises in the service.
-    phone = forms.CharField(required=False, max_length=64, help_text="e.g. +49 30 1234567")
+    # Plain text: read in the store's country here (`international_form`), then parsed and
+    # normalised by `customers.validation.normalise_phone` in the service.
+    phone = forms.CharField(
+        required=False,
+        max_length=64,
+        help_text="International (+49 30 1234567) or national in the store's country "
+        "(030 1234567 in a DE store).",
+    )
     mobile = forms.CharField(required=False, max_length=64)
+    tax_exemptions = LinesField(
+        required=False, label="Tax exemptions", help_text="One exemption a line."
+    )
 
     # Errors a service raised for the previous submission of this form (see changeform_view).
     service_errors: list[tuple[str | None, str]] = []
@@ -232,9 +323,15 @@ class CustomerAdminForm(forms.ModelForm):
     class Meta:
         model = Customer
         fields = CUSTOMER_FORM_FIELDS
+        labels = CUSTOMER_LABELS
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        store = cleaned.get("store") if "store" in self.fields else self.instance.store
+        region = phone_region_of(store)
+        for name in ("phone", "mobile"):
+            if cleaned.get(name):
+                cleaned[name] = international_form(cleaned[name], region=region)
         for name, message in self.service_errors:
             field = _FORM_NAMES.get(name, name)
             self.add_error(field if field in self.fields else None, message)
@@ -270,11 +367,9 @@ def _copy_into(target: Customer, source: Customer) -> None:
 
 # --- CSV export -------------------------------------------------------------------------------
 
-# SPEC 8's header, the same columns `export_customers` writes, less the password hash: a
-# download from the admin is not a migration, and no secret leaves through a response.
-EXPORT_COLUMNS = tuple(column for column in CSV_COLUMNS if column != "password_hash")
-_EXPORT_INDEXES = [CSV_COLUMNS.index(column) for column in EXPORT_COLUMNS]
-EXPORT_CHUNK_SIZE = 2000
+# The operators' export (`customers.exporting`, the rows `export_customers` writes) less what a
+# browser download must not carry: no secret leaves through a response.
+EXPORT_WITHHELD_COLUMNS = ("password_hash",)
 # Spreadsheet programs run cells starting with these as formulas (CSV injection); numbers,
 # such as E.164 phones, cannot call anything and stay as they are so the file re-imports.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -295,23 +390,35 @@ class _Echo:
 
 
 def export_csv_lines(queryset: QuerySet[Customer]) -> Iterator[str]:
-    """CSV lines of `queryset`'s customers (one row per address), read in chunks."""
+    """CSV lines of the selected customers, as `customers.exporting` writes them.
+
+    The export's own selection applies to the customers picked here: soft-deleted and
+    anonymized customers are left out (`exporting.customers_for_export`).
+    """
+    columns = list(exporting.CSV_COLUMNS)
+    kept = [index for index, name in enumerate(columns) if name not in EXPORT_WITHHELD_COLUMNS]
     writer = csv.writer(_Echo())
-    yield writer.writerow(EXPORT_COLUMNS)
-    addresses = Address.objects.order_by("-is_default_shipping", "-is_default_billing", "id")
-    customers = queryset.order_by("id").prefetch_related(Prefetch("addresses", queryset=addresses))
-    for customer in customers.iterator(chunk_size=EXPORT_CHUNK_SIZE):
-        for row in csv_rows(customer):
-            yield writer.writerow([_safe_cell(row[index]) for index in _EXPORT_INDEXES])
+    yield writer.writerow([columns[index] for index in kept])
+    customers = exporting.customers_for_export().filter(pk__in=queryset.values("pk"))
+    for customer in customers.iterator(chunk_size=exporting.CHUNK_SIZE):
+        for row in exporting.csv_rows(customer):
+            yield writer.writerow([_safe_cell(row[index]) for index in kept])
 
 
 # --- Customers --------------------------------------------------------------------------------
+
+# Substring searches need this many characters: the shortest a trigram index can narrow.
+SEARCH_MIN_SUBSTRING = 3
+# A search term that may be a national phone number: digits, spaces and phone punctuation.
+_PHONE_LIKE = re.compile(r"^[\d\s()./-]{6,}\Z")
 
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     form = CustomerAdminForm
     inlines = [AddressInline]
+    # Narrow cells (a short date, a one-word status, long emails cut with an ellipsis by
+    # the change list template) so the grid fits 1366 px with the sidebar and filters open.
     list_display = (
         "reference",
         "email",
@@ -319,8 +426,8 @@ class CustomerAdmin(admin.ModelAdmin):
         "store",
         "state",
         "group",
-        "created_at",
-        "is_deleted",
+        "created",
+        "status",
     )
     list_display_links = ("reference", "email")
     list_select_related = ("store", "group")
@@ -337,18 +444,21 @@ class CustomerAdmin(admin.ModelAdmin):
     search_fields = ("reference", "email", "first_name", "last_name", "phone")
     search_help_text = (
         "Part of the name, email, phone or reference (3 characters or more), an exact "
-        "reference or email, or a phone or mobile number in any format."
+        "reference or email, or a phone or mobile number in any format (national numbers "
+        "in a store's country)."
     )
     # Sorting by email or name would sort the whole table on each page; the creation date
     # has an index, and the default order (newest id first) walks the primary key.
-    sortable_by = ("created_at",)
+    sortable_by = ("created",)
     ordering = ("-id",)
     paginator = EstimatedCountPaginator
     show_full_result_count = False
+    # Facet counts would count the whole table once per filter choice on every page view.
+    show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
     readonly_fields = CUSTOMER_READONLY_FIELDS
     fieldsets = (
-        (None, {"fields": ("store", "reference", "uuid", "email", "state", "group")}),
+        (None, {"fields": ("store", "reference", "customer_uuid", "email", "state", "group")}),
         (
             "Person",
             {
@@ -371,7 +481,10 @@ class CustomerAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("Tax and attributes", {"fields": ("tax_exempt", "tax_exemptions", "attribute_groups")}),
+        (
+            "Tax and attributes",
+            {"fields": ("tax_exempt", "tax_exemptions", "attribute_groups_table")},
+        ),
         (
             "Account",
             {
@@ -401,9 +514,74 @@ class CustomerAdmin(admin.ModelAdmin):
     def full_name(self, obj: Customer) -> str:
         return obj.full_name
 
-    @admin.display(description="deleted", boolean=True)
-    def is_deleted(self, obj: Customer) -> bool:
-        return obj.deleted_at is not None
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj: Customer) -> str:
+        # The date in the cell, the time on hover: the column stays narrow.
+        moment = timezone.localtime(obj.created_at)
+        return format_html(
+            '<time datetime="{}" title="{}">{}</time>',
+            moment.isoformat(),
+            moment.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            moment.strftime("%Y-%m-%d"),
+        )
+
+    @admin.display(description="status")
+    def status(self, obj: Customer) -> str:
+        """Live, Deleted (soft, restorable here) or Anonymized (personal data scrubbed)."""
+        if obj.deleted_at is not None:
+            return format_html('<span class="customer-status-deleted">{}</span>', "Deleted")
+        if obj.anonymized_at is not None:
+            return "Anonymized"
+        return "Live"
+
+    # --- change page ------------------------------------------------------------------------
+
+    @admin.display(description="UUID")
+    def customer_uuid(self, obj: Customer) -> str:
+        # The add page's unsaved instance holds a random uuid the service will not use.
+        return str(obj.uuid) if obj.pk else "-"
+
+    @admin.display(description="Attribute groups")
+    def attribute_groups_table(self, obj: Customer) -> str:
+        """TWC `attributeGroups` as a table: group, attribute, value, type (read-only)."""
+        rows = attribute_group_rows(obj.attribute_groups)
+        if not rows:
+            return "-"
+        return format_html(
+            '<table class="attribute-groups"><thead><tr><th>Group</th><th>Attribute</th>'
+            "<th>Value</th><th>Type</th></tr></thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                "<tr><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                rows,
+            ),
+        )
+
+    # --- changelist -------------------------------------------------------------------------
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        term = " ".join(request.GET.get(SEARCH_VAR, "").split())
+        if 0 < len(term) < SEARCH_MIN_SUBSTRING:
+            extra_context = {
+                **(extra_context or {}),
+                "search_hint": (
+                    f"\u201c{term}\u201d is shorter than {SEARCH_MIN_SUBSTRING} characters, so "
+                    "it only matched an exact reference or email. Type at least "
+                    f"{SEARCH_MIN_SUBSTRING} characters to search names, emails, phones and "
+                    "references."
+                ),
+            }
+        return super().changelist_view(request, extra_context)
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        # Django's permanent delete is listed last, under the reversible soft delete, and
+        # says what it does; its confirmation page warns again (delete_selected_confirmation).
+        hard_delete = actions.pop("delete_selected", None)
+        if hard_delete is not None:
+            function, name, _ = hard_delete
+            actions[name] = (function, name, "Delete selected customers permanently")
+        return actions
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
         queryset = super().get_queryset(request)
@@ -429,25 +607,43 @@ class CustomerAdmin(admin.ModelAdmin):
         if not term:
             return queryset, False
         condition = Q(reference__iexact=term) | Q(email__iexact=term)
-        if len(term) >= 3:
+        if len(term) >= SEARCH_MIN_SUBSTRING:
             condition |= (
                 Q(search_name__icontains=term)
                 | Q(email__icontains=term)
                 | Q(reference__icontains=term)
                 | Q(phone__icontains=term)
             )
+        numbers = self._phone_numbers(request, term)
+        for number in numbers:
+            condition |= Q(phone__iexact=number)
+        if numbers:
+            condition |= Q(
+                store_id__in=list(Store.objects.values_list("pk", flat=True)),
+                deleted_at__isnull=True,
+                mobile__gt="",
+                mobile__in=numbers,
+            )
+        return queryset.alias(search_name=full_name_expression()).filter(condition), False
+
+    @staticmethod
+    def _phone_numbers(request: HttpRequest, term: str) -> list[str]:
+        """The E.164 numbers `term` can be: international, else national in a store's country.
+
+        A national number (`030 1234567`) is read in the country of each store this staff
+        user sees (`phone_region_of`), as the change form reads it for the customer's store.
+        """
         try:
             number = validation.normalise_phone(term, field="phone")
         except ValidationError:
             number = None
         if number is not None:
-            condition |= Q(phone__iexact=number.as_e164) | Q(
-                store_id__in=list(Store.objects.values_list("pk", flat=True)),
-                deleted_at__isnull=True,
-                mobile__gt="",
-                mobile=number.as_e164,
-            )
-        return queryset.alias(search_name=full_name_expression()).filter(condition), False
+            return [number.as_e164]
+        if not _PHONE_LIKE.match(term):
+            return []
+        regions = {phone_region_of(store) for store in stores_visible_to(user=request.user)}
+        numbers = {international_form(term, region=region) for region in regions if region}
+        return sorted(number for number in numbers if number.startswith("+"))
 
     def get_ordering(self, request: HttpRequest):
         if request.GET.get(SEARCH_VAR, "").strip():
@@ -640,6 +836,18 @@ class CustomerAdmin(admin.ModelAdmin):
 
     @admin.action(description="Export selected customers as CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Customer]) -> HttpResponse:
+        left_out = queryset.filter(
+            Q(deleted_at__isnull=False) | Q(anonymized_at__isnull=False)
+        ).count()
+        if left_out:
+            # Shown on the next page staff open: the download itself carries no message.
+            noun = "customer was" if left_out == 1 else "customers were"
+            self.message_user(
+                request,
+                f"{left_out} soft-deleted or anonymized {noun} left out of the export, "
+                "as export_customers leaves them out.",
+                messages.WARNING,
+            )
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         response = StreamingHttpResponse(
             export_csv_lines(queryset), content_type="text/csv; charset=utf-8"

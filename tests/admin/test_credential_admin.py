@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import CustomerKey, CustomerRefreshToken, CustomerSession
 from tests.factories.customers import CustomerKeyFactory
@@ -11,6 +12,7 @@ from tests.factories.customers import CustomerKeyFactory
 RAW_KEY = "0123456789abcdef0123456789abcdef"
 JTI = "5f0c2a9e7b3d4c1e8a6f9b2d0e4c7a13"
 SESSION_KEY = "q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6"
+STAFF_REFRESH_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2lnbmF0dXJl"
 
 
 @pytest.fixture
@@ -63,3 +65,48 @@ def test_credentials_cannot_be_added_changed_or_deleted(admin_client, credential
     # then
     assert (add.status_code, change.status_code, delete.status_code) == (403, 403, 403)
     assert model_class.objects.filter(pk=obj.pk).exists()
+
+
+@pytest.fixture
+def staff_token(admin_user):
+    outstanding = OutstandingToken.objects.create(
+        user=admin_user,
+        jti=JTI,
+        token=STAFF_REFRESH_TOKEN,
+        created_at=timezone.now(),
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    blacklisted = BlacklistedToken.objects.create(token=outstanding)
+    return {"outstandingtoken": outstanding, "blacklistedtoken": blacklisted}
+
+
+STAFF_MODELS = [
+    pytest.param("outstandingtoken", id="outstanding_case"),
+    pytest.param("blacklistedtoken", id="blacklisted_case"),
+]
+
+
+@pytest.mark.parametrize("model", STAFF_MODELS)
+def test_staff_tokens_are_read_only_and_never_shown(admin_client, staff_token, model):
+    # given
+    obj = staff_token[model]
+
+    # when
+    listing = admin_client.get(f"/admin/token_blacklist/{model}/")
+    detail = admin_client.get(f"/admin/token_blacklist/{model}/{obj.pk}/change/")
+    add = admin_client.get(f"/admin/token_blacklist/{model}/add/")
+    change = admin_client.post(f"/admin/token_blacklist/{model}/{obj.pk}/change/", {})
+    delete = admin_client.post(f"/admin/token_blacklist/{model}/{obj.pk}/delete/", {"post": "yes"})
+
+    # then
+    assert (listing.status_code, detail.status_code) == (200, 200)
+    assert (add.status_code, change.status_code, delete.status_code) == (403, 403, 403)
+    # The token itself never shows (its `jti` does, in simplejwt's title of the detail page:
+    # an id that authenticates nothing).
+    for page in (listing.content.decode(), detail.content.decode()):
+        assert "admin" in page
+        assert STAFF_REFRESH_TOKEN not in page
+        assert STAFF_REFRESH_TOKEN.split(".")[2] not in page
+    assert JTI not in listing.content.decode()
+    assert f'href="/admin/token_blacklist/{model}/add/"' not in listing.content.decode()
+    assert type(obj).objects.filter(pk=obj.pk).exists()

@@ -5,6 +5,7 @@ from django.contrib.auth.hashers import is_password_usable
 from django.contrib.messages import get_messages
 
 from addresses.models import Address
+from customers.admin import attribute_group_rows
 from customers.models import Customer
 from tests.admin.conftest import ADD_URL, change_url, customer_form, form_of, management_form
 from tests.factories.customers import AddressFactory, CustomerFactory
@@ -254,3 +255,208 @@ def test_change_page_of_another_stores_customer_is_not_found_for_limited_staff(
     # then
     assert response.status_code == 302
     assert response.url == "/admin/"
+
+
+def test_change_page_reads_well(admin_client, customer):
+    # given
+    Customer.objects.filter(pk=customer.pk).update(
+        tax_exemptions=["VAT", "EXPORT"],
+        attribute_groups={
+            "loyalty": {
+                "attribute_group": "Loyalty",
+                "attributes": {
+                    "tier": {"attribute_value": "gold", "value_type": "STRING"},
+                    "points": {"attribute_value": "120", "value_type": "INTEGER"},
+                },
+                "is_obsolete": False,
+            },
+            "legacy": {
+                "attribute_group": "Legacy",
+                "attributes": {"since": {"attribute_value": "2001-02-03", "value_type": "DATE"}},
+                "is_obsolete": True,
+            },
+        },
+    )
+    AddressFactory(
+        customer=customer,
+        label="Home",
+        address1="Main Street 1",
+        postcode="10115",
+        city="Berlin",
+        country="DE",
+        is_default_shipping=True,
+        is_default_billing=True,
+    )
+    AddressFactory(
+        customer=customer,
+        label="",
+        address1="Quai 2",
+        postcode="75001",
+        city="Paris",
+        country="FR",
+        is_default_shipping=False,
+        is_default_billing=False,
+    )
+
+    # when
+    response = admin_client.get(change_url(customer))
+
+    # then
+    assert response.status_code == 200
+    content = response.content.decode()
+    # Inline addresses are titled by their summary, not their uuid.
+    assert (
+        '<span class="inline_label">Home: Main Street 1, 10115 Berlin, Germany '
+        "(default shipping and billing)</span>"
+    ) in content
+    assert '<span class="inline_label">Quai 2, 75001 Paris, France</span>' in content
+    # Readable labels.
+    for label in (
+        "<label>UUID:</label>",
+        '<label class="required" for="id_addresses-0-address1">Address line 1:</label>',
+        '<label for="id_addresses-0-address2">Address line 2:</label>',
+        '<label class="vCheckboxLabel" for="id_addresses-0-is_default_shipping">'
+        "Default shipping address</label>",
+        '<label for="id_tax_exemptions">Tax exemptions:</label>',
+        '<label for="id_marketing_optin_level">Marketing opt-in level:</label>',
+    ):
+        assert label in content
+    assert "Uuid" not in content
+    assert "Address1" not in content
+    # Tax exemptions one a line; attribute groups as a read-only table, no JSON box.
+    assert response.context["adminform"].form["tax_exemptions"].value() == "VAT\nEXPORT"
+    assert 'name="attribute_groups"' not in content
+    assert (
+        '<table class="attribute-groups"><thead><tr><th>Group</th><th>Attribute</th>'
+        "<th>Value</th><th>Type</th></tr></thead><tbody>"
+        "<tr><td>Legacy (obsolete)</td><td>since</td><td>2001-02-03</td><td>DATE</td></tr>"
+        "<tr><td>Loyalty</td><td>points</td><td>120</td><td>INTEGER</td></tr>"
+        "<tr><td>Loyalty</td><td>tier</td><td>gold</td><td>STRING</td></tr>"
+        "</tbody></table>"
+    ) in content
+
+
+def test_tax_exemptions_are_edited_one_a_line(admin_client, customer):
+    # given
+    Customer.objects.filter(pk=customer.pk).update(
+        attribute_groups={"g": {"attribute_group": "G", "attributes": {}, "is_obsolete": False}}
+    )
+    data = form_of(customer, tax_exempt="on", tax_exemptions=" VAT \r\n\r\nEXPORT\r\n")
+
+    # when
+    response = admin_client.post(change_url(customer), data)
+
+    # then
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert (customer.tax_exempt, customer.tax_exemptions) == (True, ["VAT", "EXPORT"])
+    # The read-only attribute groups are left as they were.
+    assert customer.attribute_groups == {
+        "g": {"attribute_group": "G", "attributes": {}, "is_obsolete": False}
+    }
+
+
+@pytest.mark.parametrize(
+    ("store_code", "phone", "mobile", "expected"),
+    [
+        pytest.param(
+            "DE",
+            "030 1234567",
+            "0171 1234567",
+            ("+49301234567", "+491711234567"),
+            id="national_in_a_de_store_case",
+        ),
+        pytest.param(
+            "AT",
+            "01 5123456",
+            "0664 1234567",
+            ("+4315123456", "+436641234567"),
+            id="national_in_an_at_store_case",
+        ),
+        pytest.param(
+            "AT",
+            "+49 30 1234567",
+            "0049 171 1234567",
+            ("+49301234567", "+491711234567"),
+            id="international_anywhere_case",
+        ),
+    ],
+)
+def test_national_phone_numbers_are_read_in_the_stores_country(
+    admin_client, store_code, phone, mobile, expected
+):
+    # given
+    from tests.factories.customers import StoreFactory
+
+    store = StoreFactory(code=store_code)
+    data = customer_form(store=str(store.pk), email="anna@example.com", phone=phone, mobile=mobile)
+
+    # when
+    response = admin_client.post(ADD_URL, data)
+
+    # then
+    assert response.status_code == 302
+    customer = Customer.objects.get()
+    assert (customer.store, str(customer.phone), str(customer.mobile)) == (store, *expected)
+
+
+def test_national_phone_of_a_store_without_a_country_code_is_refused(admin_client, settings):
+    # given
+    from tests.factories.customers import StoreFactory
+
+    settings.PHONENUMBER_DEFAULT_REGION = None
+    store = StoreFactory(code="EU")
+    data = customer_form(store=str(store.pk), email="anna@example.com", phone="030 1234567")
+
+    # when
+    response = admin_client.post(ADD_URL, data)
+
+    # then
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "phone": ["Enter a valid phone number in international format, e.g. +49 30 1234567."]
+    }
+    assert Customer.objects.count() == 0
+
+
+def test_national_phone_on_the_change_page_uses_the_customers_store(admin_client, other_store):
+    # given
+    customer = CustomerFactory(store=other_store, email="max@example.com", phone=None)
+    data = form_of(customer, phone="01 5123456")
+
+    # when
+    response = admin_client.post(change_url(customer), data)
+
+    # then
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert str(customer.phone) == "+4315123456"
+
+
+@pytest.mark.parametrize(
+    ("attribute_groups", "rows"),
+    [
+        pytest.param({}, [], id="none_case"),
+        pytest.param(
+            {"b": {"attribute_group": "", "attributes": {}, "is_obsolete": True}},
+            [("b", " (obsolete)", "-", "", "")],
+            id="group_without_attributes_case",
+        ),
+        pytest.param(
+            {
+                "z": {
+                    "attribute_group": "Sizes",
+                    "attributes": {"shoe": {"attribute_value": "42", "value_type": "INTEGER"}},
+                    "is_obsolete": False,
+                },
+                "a": "loose text",
+            },
+            [("a", "", "", "loose text", ""), ("Sizes", "", "shoe", "42", "INTEGER")],
+            id="sorted_by_key_and_odd_data_as_text_case",
+        ),
+        pytest.param(["not", "groups"], [("", "", "", "['not', 'groups']", "")], id="list_case"),
+    ],
+)
+def test_attribute_group_rows(attribute_groups, rows):
+    # when / then
+    assert attribute_group_rows(attribute_groups) == rows

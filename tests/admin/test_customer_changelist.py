@@ -1,5 +1,7 @@
 """The customer grid: search, filters, columns and query counts (SPEC 7)."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
@@ -154,6 +156,16 @@ def test_changelist_query_count_does_not_grow_with_rows(admin_client, store):
     assert eleven_rows == one_row
 
 
+def test_changelist_offers_no_facet_counts(admin_client, customer):
+    # when: facet counts would count the whole table once per filter choice
+    response = admin_client.get(CHANGELIST_URL, {"_facets": "True"})
+
+    # then
+    assert response.status_code == 200
+    assert response.context["cl"].add_facets is False
+    assert "Show counts" not in response.content.decode()
+
+
 def test_changelist_counts_rows_exactly_on_small_tables(admin_client, store):
     # given
     for _ in range(3):
@@ -165,3 +177,168 @@ def test_changelist_counts_rows_exactly_on_small_tables(admin_client, store):
     # then
     assert response.context["cl"].result_count == 3
     assert response.context["cl"].full_result_count is None
+
+
+def test_admin_carries_the_product_name(admin_client):
+    # when
+    response = admin_client.get("/admin/")
+
+    # then
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "<title>Customers, credentials and staff | Clientele admin</title>" in content
+    assert '<div id="site-name"><a href="/admin/">Clientele</a></div>' in content
+    assert "Django administration" not in content
+
+
+def test_index_lists_customers_first_and_credentials_apart(admin_client):
+    # when
+    response = admin_client.get("/admin/")
+
+    # then
+    sections = [
+        (app["name"], [model["object_name"] for model in app["models"]])
+        for app in response.context["app_list"]
+    ]
+    assert sections == [
+        ("Customers", ["Customer", "Store", "CustomerGroup"]),
+        (
+            "Customer credentials (read-only)",
+            ["CustomerKey", "CustomerRefreshToken", "CustomerSession"],
+        ),
+        ("Staff", ["User", "Group"]),
+        ("Staff API tokens (read-only)", ["OutstandingToken", "BlacklistedToken"]),
+    ]
+    credentials = [model for app in response.context["app_list"][1::2] for model in app["models"]]
+    assert [model["add_url"] for model in credentials] == [None] * 5
+    assert [model["view_only"] for model in credentials] == [True] * 5
+
+
+def test_grid_columns_are_compact_and_say_live_or_deleted(admin_client, store):
+    # given
+    live = CustomerFactory(store=store, reference="DE--1", email="live@example.com")
+    gone = CustomerFactory(
+        store=store,
+        reference="DE--2",
+        email="gone@example.com",
+        deleted_at=datetime(2024, 3, 1, tzinfo=UTC),
+    )
+    CustomerFactory(
+        store=store,
+        reference="DE--3",
+        email="anonymized-x@invalid",
+        anonymized_at=datetime(2024, 4, 1, tzinfo=UTC),
+    )
+    Customer.objects.filter(pk=live.pk).update(created_at=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC))
+    Customer.objects.filter(pk=gone.pk).update(created_at=datetime(2024, 2, 3, 4, 5, 6, tzinfo=UTC))
+
+    # when
+    response = admin_client.get(CHANGELIST_URL)
+
+    # then
+    assert response.status_code == 200
+    headers = [header["text"] for header in response.context["result_headers"]][1:]
+    assert headers == [
+        "reference",
+        "email",
+        "full name",
+        "store",
+        "state",
+        "group",
+        "created",
+        "status",
+    ]
+    content = response.content.decode()
+    assert (
+        '<td class="field-created"><time datetime="2024-01-02T03:04:05+00:00" '
+        'title="2024-01-02 03:04:05 UTC">2024-01-02</time></td>'
+    ) in content
+    assert (
+        '<td class="field-created"><time datetime="2024-02-03T04:05:06+00:00" '
+        'title="2024-02-03 04:05:06 UTC">2024-02-03</time></td>'
+    ) in content
+    assert '<td class="field-status">Live</td>' in content
+    assert '<td class="field-status">Anonymized</td>' in content
+    assert (
+        '<td class="field-status"><span class="customer-status-deleted">Deleted</span></td>'
+        in content
+    )
+    assert "icon-no.svg" not in content
+
+
+@pytest.mark.parametrize(
+    ("term", "hinted"),
+    [
+        pytest.param("jo", True, id="two_characters_case"),
+        pytest.param(" j ", True, id="one_character_with_spaces_case"),
+        pytest.param("joh", False, id="three_characters_case"),
+        pytest.param("", False, id="no_search_case"),
+    ],
+)
+def test_short_search_says_why_it_found_little(admin_client, customer, term, hinted):
+    # when
+    response = admin_client.get(CHANGELIST_URL, {"q": term})
+
+    # then
+    assert response.status_code == 200
+    shown = term.strip()
+    hint = (
+        f'<p id="searchbar_hint" role="status">\u201c{shown}\u201d is shorter than 3 '
+        "characters, so it only matched an exact reference or email. Type at least 3 "
+        "characters to search names, emails, phones and references.</p>"
+    )
+    assert (hint in response.content.decode()) is hinted
+    assert ('id="searchbar_hint"' in response.content.decode()) is hinted
+
+
+@pytest.mark.parametrize(
+    ("app_label", "heading", "models"),
+    [
+        pytest.param(
+            "customers", "Customers", ["Customer", "Store", "CustomerGroup"], id="customers_case"
+        ),
+        pytest.param(
+            "accounts",
+            "Customer credentials (read-only)",
+            ["CustomerKey", "CustomerRefreshToken", "CustomerSession"],
+            id="credentials_case",
+        ),
+    ],
+)
+def test_app_pages_keep_the_sections(admin_client, app_label, heading, models):
+    # when
+    response = admin_client.get(f"/admin/{app_label}/")
+
+    # then
+    assert response.status_code == 200
+    assert [
+        (app["name"], [model["object_name"] for model in app["models"]])
+        for app in response.context["app_list"]
+    ] == [(heading, models)]
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        pytest.param("030 1234567", ["DE--1"], id="de_national_phone_case"),
+        pytest.param("(01) 512-3456", ["AT--1"], id="at_national_phone_case"),
+        pytest.param("0664 1234567", ["AT--2"], id="at_national_mobile_case"),
+        pytest.param("0049 30 1234567", ["DE--1"], id="international_prefix_in_de_case"),
+        pytest.param("099 99", [], id="no_valid_number_case"),
+    ],
+)
+def test_search_reads_national_numbers_in_the_stores_countries(
+    admin_client, store, other_store, settings, term, expected
+):
+    # given
+    settings.PHONENUMBER_DEFAULT_REGION = None
+    CustomerFactory(store=store, reference="DE--1", phone="+49301234567")
+    CustomerFactory(store=other_store, reference="AT--1", phone="+4315123456")
+    CustomerFactory(store=other_store, reference="AT--2", mobile="+436641234567")
+
+    # when
+    response = admin_client.get(CHANGELIST_URL, {"q": term})
+
+    # then
+    assert response.status_code == 200
+    assert listed(response) == expected
