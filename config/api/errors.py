@@ -106,11 +106,12 @@ _KIND_STATUS: tuple[tuple[type[DomainError], int], ...] = (
 )
 
 
-def problem_from(exc: BaseException) -> Problem:
+def problem_from(exc: BaseException, *, log: bool = True) -> Problem:
     """The `Problem` of any exception; never raises.
 
-    Unknown exceptions are a `SERVER_ERROR` (500) and are logged with their traceback here,
-    so that the dialects can answer them in their envelope and still leave a trace.
+    Unknown exceptions are a `SERVER_ERROR` (500) and are logged with their traceback here
+    (unless `log` is false: the caller logged it already), so that the dialects can answer
+    them in their envelope and still leave a trace.
     """
     if isinstance(exc, DomainError):
         return _domain_problem(exc)
@@ -140,7 +141,8 @@ def problem_from(exc: BaseException) -> Problem:
         return _integrity_problem(exc)
     if isinstance(exc, OperationalError | InterfaceError):
         # The server is down, restarting or out of connections: worth a retry, not a bug.
-        logger.error("Database unavailable: %s", exc)
+        if log:
+            logger.error("Database unavailable: %s", exc)
         return Problem(
             Kind.UNAVAILABLE,
             503,
@@ -148,7 +150,8 @@ def problem_from(exc: BaseException) -> Problem:
             "The service is temporarily unavailable. Try again later.",
             headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
         )
-    logger.error("Internal Server Error: %s", exc, exc_info=exc)
+    if log:
+        logger.error("Internal Server Error: %s", exc, exc_info=exc)
     return Problem(Kind.SERVER_ERROR, 500, "server_error", "Internal server error.", cause=exc)
 
 
