@@ -15,7 +15,6 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -30,7 +29,7 @@ from accounts.authentication import (
 )
 from accounts.permissions import IsCustomer, StaffModelPermissions
 from accounts.sessions import SESSION_COOKIE, SESSION_HEADER, CustomerSessionAuthentication
-from config.api.common import BodySizeLimitMixin
+from config.api.common import BodySizeLimitMixin, LimitedJSONParser
 from config.api.errors import Kind, Problem, problem_from
 
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -348,7 +347,7 @@ class AdminDialectMixin(BodySizeLimitMixin):
     """JSON in and out, the EverShop error envelope, and 413 for oversized bodies."""
 
     renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
 
     def get_exception_handler(self):
         return admin_exception_handler

@@ -15,7 +15,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,7 +22,7 @@ from rest_framework.views import set_rollback
 
 from accounts.authentication import StaffTokenAuthentication
 from accounts.permissions import StaffModelPermissions
-from config.api.common import BodySizeLimitMixin
+from config.api.common import BodySizeLimitMixin, LimitedJSONParser
 from config.api.errors import (
     FieldProblem,
     Kind,
@@ -190,7 +189,7 @@ class IntegrationAPIView(BodySizeLimitMixin, GenericAPIView):
     ]
     permission_classes = [StaffModelPermissions]
     renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
     throttle_classes: list = []
     pagination_class = None
     store: Store

@@ -15,7 +15,6 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -25,7 +24,7 @@ from rest_framework.views import APIView, set_rollback
 
 from accounts.authentication import CustomerTokenAuthentication, customer_of
 from accounts.permissions import IsCustomer
-from config.api.common import BodySizeLimitMixin
+from config.api.common import BodySizeLimitMixin, LimitedJSONParser
 from config.api.errors import Kind, Problem, field_path, problem_from
 from customers.models import Customer
 
@@ -330,7 +329,7 @@ class StorefrontDateTimeField(serializers.DateTimeField):
 # --- Parsing, rendering, negotiation ---------------------------------------------------------
 
 
-class JsonApiParser(JSONParser):
+class JsonApiParser(LimitedJSONParser):
     media_type = MEDIA_TYPE
 
 
@@ -357,7 +356,7 @@ class StorefrontView(BodySizeLimitMixin, APIView):
     `throttled_methods` are limited per client IP by the `auth` rate (SPEC 3).
     """
 
-    parser_classes = [JsonApiParser, JSONParser]
+    parser_classes = [JsonApiParser, LimitedJSONParser]
     renderer_classes = [JsonApiRenderer]
     content_negotiation_class = AlwaysJsonApi
     authentication_classes = [CustomerTokenAuthentication]
