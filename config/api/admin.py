@@ -13,7 +13,6 @@ from typing import Any, NamedTuple
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
-from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -21,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView, set_rollback
+from rest_framework.viewsets import GenericViewSet
 
 from accounts.authentication import (
     CustomerPrincipal,
@@ -31,6 +31,7 @@ from accounts.permissions import IsCustomer, StaffModelPermissions
 from accounts.sessions import SESSION_COOKIE, SESSION_HEADER, CustomerSessionAuthentication
 from config.api.common import BodySizeLimitMixin, LimitedJSONParser
 from config.api.errors import Kind, Problem, problem_from
+from config.api.routers import DialectAutoSchema
 
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -353,8 +354,11 @@ class AdminDialectMixin(BodySizeLimitMixin):
         return admin_exception_handler
 
 
-class AdminAPIView(AdminDialectMixin, GenericAPIView):
+class AdminViewSet(AdminDialectMixin, GenericViewSet):
     """Base of the `/api/...` resources: staff (token or admin session) or a customer."""
+
+    lookup_value_regex = "[^/]+"
+    schema = DialectAutoSchema()
 
     authentication_classes = [
         AdminBearerAuthentication,
@@ -367,7 +371,7 @@ class AdminAPIView(AdminDialectMixin, GenericAPIView):
     throttle_classes: list = []
 
 
-class AdminPublicView(AdminDialectMixin, APIView):
+class AdminPublicViewSet(AdminViewSet):
     """Base of the anonymous endpoints (logins, token refresh): throttled per client IP."""
 
     authentication_classes: list = []
@@ -381,7 +385,7 @@ class AdminPublicView(AdminDialectMixin, APIView):
         return self.www_authenticate
 
 
-class CustomerSessionView(AdminDialectMixin, APIView):
+class CustomerSessionViewSet(AdminViewSet):
     """Base of the customer-session routes: the `sid` cookie or the `X-Session-ID` header."""
 
     authentication_classes = [CustomerSessionAuthentication]

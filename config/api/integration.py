@@ -1,6 +1,6 @@
 """The Integration API dialect (TWC Customer API v2): envelope, error map, tenancy, base view.
 
-Every `/api/v2/...` view derives from `IntegrationAPIView`, so that all of them:
+Every `/api/v2/...` viewset derives from `IntegrationViewSet`, so that all of them:
 - authenticate staff only (a staff token, or the Django admin session cookie with CSRF) and
   check Django model permissions;
 - work in the store named by the `X-TWC-Tenant` header (absent: the default store), resolved
@@ -14,11 +14,11 @@ from typing import Any, NamedTuple
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.generics import GenericAPIView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
+from rest_framework.viewsets import GenericViewSet
 
 from accounts.authentication import StaffTokenAuthentication
 from accounts.permissions import StaffModelPermissions
@@ -32,6 +32,7 @@ from config.api.errors import (
     problem_from,
 )
 from config.api.integration_codec import twc_field
+from config.api.routers import DialectAutoSchema
 from config.errors import (
     DomainError,
 )
@@ -175,7 +176,7 @@ def integration_exception_handler(exc: Exception, context: dict[str, Any]) -> Re
     )
 
 
-class IntegrationAPIView(BodySizeLimitMixin, GenericAPIView):
+class IntegrationViewSet(BodySizeLimitMixin, GenericViewSet):
     """Base of every `/api/v2/...` view: staff only, one store per request, TWC errors.
 
     `self.store` is the tenant's store once `initial()` has run; views pass it explicitly.
@@ -192,6 +193,8 @@ class IntegrationAPIView(BodySizeLimitMixin, GenericAPIView):
     parser_classes = [LimitedJSONParser]
     throttle_classes: list = []
     pagination_class = None
+    lookup_value_regex = "[^/]+"
+    schema = DialectAutoSchema()
     store: Store
 
     def get_exception_handler(self):

@@ -1,6 +1,6 @@
 """The Storefront API dialect (Spryker Glue, JSON:API): codec, error catalogue, base view.
 
-Every Storefront view derives from `StorefrontView`, so that all of them read and write
+Every Storefront viewset derives from `StorefrontViewSet`, so that all of them read and write
 `{"data": {"type", "id", "attributes", "links"}}` as `application/vnd.api+json` and answer
 errors as Glue does: `{"errors": [{"code": "402", "status": 404, "detail": "..."}]}` with the
 HTTP status of the errors (SPEC 4).
@@ -20,12 +20,14 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
-from rest_framework.views import APIView, set_rollback
+from rest_framework.views import set_rollback
+from rest_framework.viewsets import GenericViewSet
 
 from accounts.authentication import CustomerTokenAuthentication, customer_of
 from accounts.permissions import IsCustomer
 from config.api.common import BodySizeLimitMixin, LimitedJSONParser
 from config.api.errors import Kind, Problem, field_path, problem_from
+from config.api.routers import DialectAutoSchema
 from customers.models import Customer
 
 MEDIA_TYPE = "application/vnd.api+json"
@@ -345,11 +347,11 @@ class AlwaysJsonApi(DefaultContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-# --- Base view --------------------------------------------------------------------------------
+# --- Base viewset -----------------------------------------------------------------------------
 
 
-class StorefrontView(BodySizeLimitMixin, APIView):
-    """Base of every Storefront endpoint.
+class StorefrontViewSet(BodySizeLimitMixin, GenericViewSet):
+    """Base of every Storefront resource.
 
     Methods listed in `public_methods` need no token (registration, logins, password
     recovery); every other method needs a customer access token. Methods in
@@ -362,6 +364,9 @@ class StorefrontView(BodySizeLimitMixin, APIView):
     authentication_classes = [CustomerTokenAuthentication]
     permission_classes = [IsCustomer]
     throttle_scope = "auth"
+    # References, keys and tokens in paths: anything up to the next slash.
+    lookup_value_regex = "[^/]+"
+    schema = DialectAutoSchema()
     public_methods: frozenset[str] = frozenset()
     throttled_methods: frozenset[str] = frozenset()
     # The catalogue error for a save that fails as a whole (409 addresses, 410 customers).
