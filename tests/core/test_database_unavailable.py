@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.db import OperationalError, connection
-from django.urls import resolve
+from django.urls import get_resolver, resolve
 from rest_framework.test import APIClient
 
 from accounts.sessions import customer_session_start
@@ -369,8 +369,6 @@ def test_the_routes_checked_are_every_route_of_the_dialect(db, dialect):
 
 
 def all_url_names() -> set[str]:
-    from django.urls import get_resolver
-
     names = set()
     pending = list(get_resolver().url_patterns)
     while pending:

@@ -22,6 +22,7 @@ from config.api.storefront import CATALOGUE, ERROR_MAP, storefront_exception_han
 from customers.api.storefront import CustomerViewSet
 from customers.errors import ReferenceImmutable
 from customers.models import Customer
+from tests.factories.customers import AddressFactory
 from tests.storefront.conftest import MEDIA_TYPE, client_with_token, errors
 
 POST_DATA_INVALID = errors(None, 400, "Post data is invalid.")
@@ -55,8 +56,6 @@ def state():
 
 @pytest.fixture
 def address(customer):
-    from tests.factories.customers import AddressFactory
-
     return AddressFactory(customer=customer)
 
 
