@@ -29,7 +29,7 @@ from accounts.authentication import (
 )
 from accounts.permissions import IsCustomer, StaffModelPermissions
 from accounts.sessions import SESSION_COOKIE, SESSION_HEADER, CustomerSessionAuthentication
-from config.api.common import BodySizeLimitMixin, LimitedJSONParser
+from config.api.common import BodySizeLimitMixin, DialectMetadata, LimitedJSONParser
 from config.api.errors import Kind, Problem, problem_from
 from config.api.routers import DialectAutoSchema
 
@@ -359,6 +359,7 @@ class AdminViewSet(AdminDialectMixin, GenericViewSet):
 
     lookup_value_regex = "[^/]+"
     schema = DialectAutoSchema()
+    metadata_class = DialectMetadata
 
     authentication_classes = [
         AdminBearerAuthentication,

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import RawPostDataException
 from rest_framework.exceptions import ParseError
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.utils.json import strict_constant
@@ -28,6 +29,17 @@ class BodySizeLimitMixin:
         with contextlib.suppress(RawPostDataException):  # the stream was read already
             request._request.body  # noqa: B018
         super().initial(request, *args, **kwargs)
+
+
+class DialectMetadata(SimpleMetadata):
+    """`OPTIONS`: the route's name, description, media types and methods (`Allow`).
+
+    No `actions`: DRF would build them from a `serializer_class`, which the viewsets do not
+    have (each action names its own input serializer), and fail.
+    """
+
+    def determine_actions(self, request: Request, view: Any) -> dict:
+        return {}
 
 
 def json_max_depth() -> int:

@@ -22,7 +22,7 @@ from rest_framework.viewsets import GenericViewSet
 
 from accounts.authentication import StaffTokenAuthentication
 from accounts.permissions import StaffModelPermissions
-from config.api.common import BodySizeLimitMixin, LimitedJSONParser
+from config.api.common import BodySizeLimitMixin, DialectMetadata, LimitedJSONParser
 from config.api.errors import (
     FieldProblem,
     Kind,
@@ -195,6 +195,7 @@ class IntegrationViewSet(BodySizeLimitMixin, GenericViewSet):
     pagination_class = None
     lookup_value_regex = "[^/]+"
     schema = DialectAutoSchema()
+    metadata_class = DialectMetadata
     store: Store
 
     def get_exception_handler(self):

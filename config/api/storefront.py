@@ -25,7 +25,7 @@ from rest_framework.viewsets import GenericViewSet
 
 from accounts.authentication import CustomerTokenAuthentication, customer_of
 from accounts.permissions import IsCustomer
-from config.api.common import BodySizeLimitMixin, LimitedJSONParser
+from config.api.common import BodySizeLimitMixin, DialectMetadata, LimitedJSONParser
 from config.api.errors import Kind, Problem, field_path, problem_from
 from config.api.routers import DialectAutoSchema
 from customers.models import Customer
@@ -367,6 +367,7 @@ class StorefrontViewSet(BodySizeLimitMixin, GenericViewSet):
     # References, keys and tokens in paths: anything up to the next slash.
     lookup_value_regex = "[^/]+"
     schema = DialectAutoSchema()
+    metadata_class = DialectMetadata
     public_methods: frozenset[str] = frozenset()
     throttled_methods: frozenset[str] = frozenset()
     # The catalogue error for a save that fails as a whole (409 addresses, 410 customers).

@@ -5,7 +5,14 @@ what they looked like as hand-written paths, and must stay so.
 """
 
 import pytest
+from django.contrib.auth.models import Permission, User
 from django.urls import resolve, reverse
+from rest_framework.test import APIClient
+
+from accounts.tokens import StaffRefreshToken, customer_tokens_issue
+
+JSON = "application/json"
+JSON_API = "application/vnd.api+json"
 
 ROUTES = [
     # Storefront (Glue), at the root
@@ -82,3 +89,52 @@ def test_each_route_keeps_its_path_name_and_methods(path, name, kwargs, methods)
     assert (match.url_name, match.kwargs) == (name, kwargs)
     assert reverse(name, kwargs=kwargs) == path
     assert set(match.func.actions) - {"head"} == methods
+
+
+@pytest.fixture
+def staff_token(db):
+    staff = User.objects.create_user(username="staff", is_staff=True)
+    staff.user_permissions.set(Permission.objects.filter(content_type__app_label="customers"))
+    return str(StaffRefreshToken.for_user(staff).access_token)
+
+
+@pytest.mark.parametrize(
+    ("path", "who", "allow", "renders"),
+    [
+        pytest.param(
+            "/access-tokens", "customer", "POST, OPTIONS", [JSON_API], id="storefront_case"
+        ),
+        pytest.param(
+            "/customers/{reference}",
+            "customer",
+            "GET, PATCH, DELETE, HEAD, OPTIONS",
+            [JSON_API],
+            id="storefront_item_case",
+        ),
+        pytest.param("/api/auth/token", None, "POST, OPTIONS", [JSON], id="admin_public_case"),
+        pytest.param("/customer/login", None, "POST, OPTIONS", [JSON], id="admin_session_case"),
+        pytest.param(
+            "/api/customers", "staff", "GET, POST, HEAD, OPTIONS", [JSON], id="admin_case"
+        ),
+        pytest.param(
+            "/api/v2/customers", "staff", "POST, PUT, OPTIONS", [JSON], id="integration_case"
+        ),
+    ],
+)
+def test_options_describes_each_route(customer, staff_token, path, who, allow, renders):
+    # given
+    client = APIClient()
+    if who == "customer":
+        token = customer_tokens_issue(customer=customer).access
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    elif who == "staff":
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {staff_token}")
+
+    # when
+    response = client.options(path.format(reference=customer.reference))
+
+    # then
+    assert response.status_code == 200
+    assert response["Allow"] == allow
+    body = response.json()
+    assert (body["renders"], "actions" in body) == (renders, False)
