@@ -1,7 +1,7 @@
-"""The Admin API dialect (EverShop): envelope, error map, paginator, base views, auth wiring.
+"""The Admin API dialect (EverShop): envelope, error map, paginator, base viewset, auth wiring.
 
-Every Admin API view (`/api/...`, `/customer/login`, `/customers/logout`) derives from one of
-the base classes here, so that all of them answer errors as EverShop does:
+Every Admin API viewset (`/api/...`, `/customer/login`, `/customers/logout`) derives from
+`AdminViewSet`, so that all of them answer errors as EverShop does:
 `{"error": {"status": 404, "message": "Customer not found"}}` with that HTTP status.
 """
 
@@ -341,22 +341,18 @@ class AnonymousAuthThrottle(ScopedRateThrottle):
         return super().allow_request(request, view)
 
 
-# --- Base views ------------------------------------------------------------------------------
+# --- Base viewsets ---------------------------------------------------------------------------
 
 
-class AdminDialectMixin(BodySizeLimitMixin):
-    """JSON in and out, the EverShop error envelope, and 413 for oversized bodies."""
+class AdminViewSet(BodySizeLimitMixin, GenericViewSet):
+    """Base of every Admin API resource: JSON in and out, the EverShop error envelope.
+
+    As it stands, the `/api/...` resources: staff (token or admin session) or a customer.
+    The public and the customer-session routes narrow it below.
+    """
 
     renderer_classes = [JSONRenderer]
     parser_classes = [LimitedJSONParser]
-
-    def get_exception_handler(self):
-        return admin_exception_handler
-
-
-class AdminViewSet(AdminDialectMixin, GenericViewSet):
-    """Base of the `/api/...` resources: staff (token or admin session) or a customer."""
-
     lookup_value_regex = "[^/]+"
     schema = DialectAutoSchema()
     metadata_class = DialectMetadata
@@ -370,6 +366,9 @@ class AdminViewSet(AdminDialectMixin, GenericViewSet):
     permission_classes = [StaffModelPermissions]
     pagination_class = AdminPagination
     throttle_classes: list = []
+
+    def get_exception_handler(self):
+        return admin_exception_handler
 
 
 class AdminPublicViewSet(AdminViewSet):

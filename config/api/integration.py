@@ -1,4 +1,4 @@
-"""The Integration API dialect (TWC Customer API v2): envelope, error map, tenancy, base view.
+"""The Integration API dialect (TWC Customer API v2): envelope, error map, tenancy, base viewset.
 
 Every `/api/v2/...` viewset derives from `IntegrationViewSet`, so that all of them:
 - authenticate staff only (a staff token, or the Django admin session cookie with CSRF) and

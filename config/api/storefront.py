@@ -1,4 +1,4 @@
-"""The Storefront API dialect (Spryker Glue, JSON:API): codec, error catalogue, base view.
+"""The Storefront API dialect (Spryker Glue, JSON:API): codec, error catalogue, base viewset.
 
 Every Storefront viewset derives from `StorefrontViewSet`, so that all of them read and write
 `{"data": {"type", "id", "attributes", "links"}}` as `application/vnd.api+json` and answer
