@@ -4,6 +4,7 @@ A customer is represented on `request.user` by a `CustomerPrincipal`, never by a
 so that staff permission checks cannot mistake one for the other.
 """
 
+import re
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -43,13 +44,35 @@ class CustomerPrincipal:
         return False
 
 
-def _bearer(request: Request) -> str | None:
-    parts = get_authorization_header(request).split()
-    if not parts or parts[0].lower() != b"bearer":
+# RFC 6750's token68 form of a bearer token (a JWT is three base64url parts and dots).
+_TOKEN68 = re.compile(rb"[A-Za-z0-9\-._~+/]+=*")
+
+
+def bearer_credentials(header: bytes) -> str | None:
+    """The token of an `Authorization` header value that uses the Bearer scheme.
+
+    One rule for every dialect (RFC 9110/7235, RFC 6750): the scheme is case-insensitive
+    (`Bearer`, `bearer`, `BEARER`) and is separated from the token by one or more spaces;
+    whitespace around the whole value is ignored.
+
+    Returns:
+        The token, or None when the header is absent or names another scheme (then the
+        caller is simply not authenticated this way).
+
+    Raises:
+        AuthenticationFailed: a Bearer header without exactly one token68 credential.
+    """
+    scheme, _, credentials = header.strip().partition(b" ")
+    if scheme.lower() != b"bearer":
         return None
-    if len(parts) != 2:
+    token = credentials.lstrip(b" ")
+    if not _TOKEN68.fullmatch(token):
         raise exceptions.AuthenticationFailed("Invalid Authorization header.")
-    return parts[1].decode("latin-1")
+    return token.decode("ascii")
+
+
+def _bearer(request: Request) -> str | None:
+    return bearer_credentials(get_authorization_header(request))
 
 
 def customer_from_access_token(raw: str) -> Customer:
@@ -88,6 +111,11 @@ class CustomerTokenAuthentication(BaseAuthentication):
 
 class StaffTokenAuthentication(JWTAuthentication):
     """`Authorization: Bearer <staff access token>` from /api/auth/token; staff users only."""
+
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        # The same header rule as the customers' tokens (`bearer_credentials`).
+        token = bearer_credentials(header)
+        return token.encode("ascii") if token is not None else None
 
     def get_validated_token(self, raw_token: bytes):
         token = super().get_validated_token(raw_token)

@@ -24,3 +24,7 @@ urlpatterns = [
     path("", include(admin_urls.session_urlpatterns)),
     path("", include(storefront_urls.urlpatterns)),
 ]
+
+# Unknown paths and errors outside any view still answer in their dialect's envelope.
+handler404 = "config.api.fallback.not_found"
+handler500 = "config.api.fallback.server_error"

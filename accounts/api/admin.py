@@ -8,6 +8,7 @@
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -15,7 +16,7 @@ from accounts.errors import InvalidCredentials
 from accounts.services import customer_login, staff_login, staff_tokens_refresh
 from accounts.sessions import SESSION_COOKIE, customer_session_end, customer_session_start
 from accounts.tokens import StaffRefreshToken
-from config.api.admin import AdminPublicView, CustomerSessionView
+from config.api.admin import AdminPublicViewSet, CustomerSessionViewSet
 from customers.api.admin import ERROR_EXAMPLE
 from customers.selectors import store_get_default
 
@@ -30,8 +31,14 @@ TOKEN_EXAMPLE = OpenApiExample(
 )
 
 
-class StaffTokenObtainView(AdminPublicView):
-    """A staff user's username and password -> an access and a refresh token."""
+class StaffTokenViewSet(AdminPublicViewSet):
+    """Staff tokens: `POST /api/auth/token` and `POST /api/auth/token/refresh`.
+
+    A staff user's username and password give an access and a refresh token; a live refresh
+    token gives a new pair.
+    """
+
+    collection_url_name = "admin-token"
 
     class StaffTokenInputSerializer(serializers.Serializer):
         username = serializers.CharField()
@@ -51,7 +58,7 @@ class StaffTokenObtainView(AdminPublicView):
             TOKEN_EXAMPLE,
         ],
     )
-    def post(self, request: Request) -> Response:
+    def create(self, request: Request) -> Response:
         serializer = self.StaffTokenInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -61,10 +68,6 @@ class StaffTokenObtainView(AdminPublicView):
             raise exceptions.AuthenticationFailed("Invalid username or password") from None
         refresh = StaffRefreshToken.for_user(user)
         return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
-
-
-class StaffTokenRefreshView(AdminPublicView):
-    """A live staff refresh token -> a new pair; the one sent is blacklisted (rotation)."""
 
     class StaffTokenRefreshInputSerializer(serializers.Serializer):
         refresh = serializers.CharField()
@@ -76,16 +79,19 @@ class StaffTokenRefreshView(AdminPublicView):
         responses={200: TOKEN_PAIR, 400: ERROR_EXAMPLE, 401: ERROR_EXAMPLE},
         examples=[TOKEN_EXAMPLE],
     )
-    def post(self, request: Request) -> Response:
+    @action(detail=False, methods=["post"], url_path="refresh", url_name="admin-token-refresh")
+    def refresh(self, request: Request) -> Response:
+        """The refresh token sent is blacklisted (rotation)."""
         serializer = self.StaffTokenRefreshInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         access, refresh = staff_tokens_refresh(raw_refresh=serializer.validated_data["refresh"])
         return Response({"access": access, "refresh": refresh})
 
 
-class CustomerLoginView(AdminPublicView):
-    """EverShop login: a session in the default store, its id in the body and a cookie."""
+class CustomerLoginViewSet(AdminPublicViewSet):
+    """`POST /customer/login`: a session in the default store, its id in body and cookie."""
 
+    collection_url_name = "admin-customer-login"
     www_authenticate = 'Session realm="customer"'
 
     class CustomerLoginInputSerializer(serializers.Serializer):
@@ -121,7 +127,7 @@ class CustomerLoginView(AdminPublicView):
             ),
         ],
     )
-    def post(self, request: Request) -> Response:
+    def create(self, request: Request) -> Response:
         serializer = self.CustomerLoginInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         customer = customer_login(store=store_get_default(), **serializer.validated_data)
@@ -138,8 +144,13 @@ class CustomerLoginView(AdminPublicView):
         return response
 
 
-class CustomerLogoutView(CustomerSessionView):
-    """Ends the caller's session server-side; its `sid` authenticates nobody afterwards."""
+class CustomerLogoutViewSet(CustomerSessionViewSet):
+    """`POST /customers/logout`: ends the caller's session server-side.
+
+    Its `sid` authenticates nobody afterwards.
+    """
+
+    collection_url_name = "admin-customer-logout"
 
     @extend_schema(
         operation_id="admin_customer_logout",
@@ -154,7 +165,7 @@ class CustomerLogoutView(CustomerSessionView):
         },
         examples=[OpenApiExample("Logged out", response_only=True, value={"data": {}})],
     )
-    def post(self, request: Request) -> Response:
+    def create(self, request: Request) -> Response:
         customer_session_end(session_key=request.user.session_key)
         response = Response({"data": {}})
         response.delete_cookie(SESSION_COOKIE, samesite="Lax")

@@ -8,7 +8,7 @@ part was wrong. The forgotten-password answer is the same for known and unknown 
 from typing import Any
 
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,7 +32,7 @@ from accounts.tokens import (
 from config.api.storefront import (
     CATALOGUE,
     ERROR_RESPONSES,
-    StorefrontView,
+    StorefrontViewSet,
     jsonapi_request,
     jsonapi_response,
     request_attributes,
@@ -55,7 +55,7 @@ class TokenOutputSerializer(serializers.Serializer):
     refreshToken = serializers.CharField()
 
 
-def token_document(view: StorefrontView, resource_type: str, pair: CustomerTokenPair) -> dict:
+def token_document(view: StorefrontViewSet, resource_type: str, pair: CustomerTokenPair) -> dict:
     attributes = {
         "tokenType": "Bearer",
         "expiresIn": pair.expires_in,
@@ -77,8 +77,10 @@ class AccessTokenInputSerializer(serializers.Serializer):
     password = serializers.CharField()
 
 
-class AccessTokenView(StorefrontView):
+class AccessTokenViewSet(StorefrontViewSet):
     """`POST /access-tokens`: email and password -> a token pair (401 `003` on any failure)."""
+
+    collection_url_name = "storefront-access-tokens"
 
     public_methods = frozenset({"POST"})
     throttled_methods = frozenset({"POST"})
@@ -107,7 +109,7 @@ class AccessTokenView(StorefrontView):
             )
         ],
     )
-    def post(self, request: Request) -> Response:
+    def create(self, request: Request) -> Response:
         attributes = request_attributes(request, "access-tokens")
         # Missing or malformed credentials go through the same check as wrong ones, so that
         # they answer (and take) the same.
@@ -124,9 +126,16 @@ class RefreshTokenInputSerializer(serializers.Serializer):
     refreshToken = serializers.CharField()
 
 
-class RefreshTokenView(StorefrontView):
-    """`POST /refresh-tokens`: a live refresh token -> a new pair; the one sent dies."""
+class RefreshTokenViewSet(StorefrontViewSet):
+    """`POST /refresh-tokens`: a live refresh token -> a new pair; the one sent dies.
 
+    `DELETE /refresh-tokens/{token}`: log out one token, or all of them with `mine`. Always
+    204: a token that is not the caller's is left alone.
+    """
+
+    collection_url_name = "storefront-refresh-tokens"
+    item_url_name = "storefront-refresh-token"
+    lookup_field = "token"
     public_methods = frozenset({"POST"})
 
     @extend_schema(
@@ -142,24 +151,19 @@ class RefreshTokenView(StorefrontView):
             **ERROR_RESPONSES,
         },
     )
-    def post(self, request: Request) -> Response:
+    def create(self, request: Request) -> Response:
+        """A live refresh token -> a new pair; the one sent dies."""
         attributes = request_attributes(request, "refresh-tokens")
         pair = customer_tokens_refresh(raw_refresh=_text(attributes.get("refreshToken")))
         return Response(token_document(self, "refresh-tokens", pair), status=201)
-
-
-class RefreshTokenRevokeView(StorefrontView):
-    """`DELETE /refresh-tokens/{token}`: log out one token, or all of them with `mine`.
-
-    Always 204: a token that is not the caller's is left alone.
-    """
 
     @extend_schema(
         operation_id="storefront_refresh_tokens_revoke",
         summary="Log out: revoke one or all of the caller's refresh tokens",
         responses={204: None, **ERROR_RESPONSES},
     )
-    def delete(self, request: Request, token: str) -> Response:
+    def destroy(self, request: Request, token: str) -> Response:
+        """Log out one refresh token, or all of the caller's with `mine` (always 204)."""
         customer = self.current_customer()
         customer_refresh_revoke(customer=customer, raw_refresh=None if token == "mine" else token)
         return Response(status=204)
@@ -169,8 +173,10 @@ class ConfirmationInputSerializer(serializers.Serializer):
     registrationKey = serializers.CharField()
 
 
-class CustomerConfirmationView(StorefrontView):
+class CustomerConfirmationViewSet(StorefrontViewSet):
     """`POST /customer-confirmation`: redeem the key of the registration email."""
+
+    collection_url_name = "storefront-customer-confirmation"
 
     public_methods = frozenset({"POST"})
 
@@ -182,7 +188,7 @@ class CustomerConfirmationView(StorefrontView):
         ),
         responses={204: None, **ERROR_RESPONSES},
     )
-    def post(self, request: Request) -> Response:
+    def create(self, request: Request) -> Response:
         attributes = request_attributes(request, "customer-confirmation")
         serializer = ConfirmationInputSerializer(data=attributes)
         serializer.is_valid(raise_exception=True)
@@ -196,13 +202,35 @@ class PasswordChangeInputSerializer(serializers.Serializer):
     confirmPassword = serializers.CharField(trim_whitespace=False)
 
 
-class CustomerPasswordView(StorefrontView):
+PASSWORD_CHANGE_EXAMPLE = OpenApiExample(
+    "Change",
+    request_only=True,
+    value={
+        "data": {
+            "type": "customer-password",
+            "attributes": {
+                "password": "change123",
+                "newPassword": "321egnahc",
+                "confirmPassword": "321egnahc",
+            },
+        }
+    },
+)
+PASSWORD_CHANGE_REQUEST = jsonapi_request(
+    "StorefrontCustomerPassword", "customer-password", PasswordChangeInputSerializer
+)
+
+
+class CustomerPasswordViewSet(StorefrontViewSet):
     """`PATCH /customer-password[/{reference}]`: change the caller's password.
 
     The refresh token issued with the caller's access token survives; every other refresh
     token, session and key of the customer is revoked (SPEC 12).
     """
 
+    collection_url_name = "storefront-customer-password"
+    item_url_name = "storefront-customer-password-of"
+    lookup_field = "reference"
     referrer_policy = NO_REFERRER
     save_error = CATALOGUE["407"]
     # The password rules are checked on the new password.
@@ -211,29 +239,25 @@ class CustomerPasswordView(StorefrontView):
     @extend_schema(
         operation_id="storefront_customer_password",
         summary="Change the caller's password",
-        request=jsonapi_request(
-            "StorefrontCustomerPassword", "customer-password", PasswordChangeInputSerializer
-        ),
+        request=PASSWORD_CHANGE_REQUEST,
         responses={204: None, **ERROR_RESPONSES},
-        examples=[
-            OpenApiExample(
-                "Change",
-                request_only=True,
-                value={
-                    "data": {
-                        "type": "customer-password",
-                        "attributes": {
-                            "password": "change123",
-                            "newPassword": "321egnahc",
-                            "confirmPassword": "321egnahc",
-                        },
-                    }
-                },
-            )
-        ],
+        examples=[PASSWORD_CHANGE_EXAMPLE],
     )
-    def patch(self, request: Request, reference: str | None = None) -> Response:
-        customer = self.current_customer() if reference is None else self.own_customer(reference)
+    def collection_partial_update(self, request: Request) -> Response:
+        return self._change(request, self.current_customer())
+
+    @extend_schema(
+        operation_id="storefront_customer_password_of",
+        summary="Change the caller's password",
+        request=PASSWORD_CHANGE_REQUEST,
+        responses={204: None, **ERROR_RESPONSES},
+        examples=[PASSWORD_CHANGE_EXAMPLE],
+    )
+    def partial_update(self, request: Request, reference: str) -> Response:
+        """The same change, naming the caller's reference."""
+        return self._change(request, self.own_customer(reference))
+
+    def _change(self, request: Request, customer) -> Response:
         attributes = request_attributes(request, "customer-password")
         serializer = PasswordChangeInputSerializer(data=attributes)
         serializer.is_valid(raise_exception=True)
@@ -255,17 +279,14 @@ class CustomerPasswordView(StorefrontView):
             return None
 
 
-@extend_schema_view(patch=extend_schema(operation_id="storefront_customer_password_of"))
-class CustomerPasswordOfView(CustomerPasswordView):
-    """`PATCH /customer-password/{reference}`: the same change, naming the caller's reference."""
-
-
 class ForgottenPasswordInputSerializer(serializers.Serializer):
     email = serializers.CharField()
 
 
-class ForgottenPasswordView(StorefrontView):
+class ForgottenPasswordViewSet(StorefrontViewSet):
     """`POST /customer-forgotten-password`: 204 whether or not the email is known (SPEC 12)."""
+
+    collection_url_name = "storefront-customer-forgotten-password"
 
     public_methods = frozenset({"POST"})
     throttled_methods = frozenset({"POST"})
@@ -281,7 +302,7 @@ class ForgottenPasswordView(StorefrontView):
         ),
         responses={204: None, **ERROR_RESPONSES, 429: ERROR_RESPONSES[400]},
     )
-    def post(self, request: Request) -> Response:
+    def create(self, request: Request) -> Response:
         attributes = request_attributes(request, "customer-forgotten-password")
         serializer = ForgottenPasswordInputSerializer(data=attributes)
         serializer.is_valid(raise_exception=True)
@@ -305,8 +326,20 @@ class RestorePasswordInputSerializer(serializers.Serializer):
         return attrs
 
 
-class RestorePasswordView(StorefrontView):
-    """`PATCH /customer-restore-password[/{any}]`: set a new password with a reset key."""
+RESTORE_PASSWORD_REQUEST = jsonapi_request(
+    "StorefrontRestorePassword", "customer-restore-password", RestorePasswordInputSerializer
+)
+
+
+class RestorePasswordViewSet(StorefrontViewSet):
+    """`PATCH /customer-restore-password[/{any}]`: set a new password with a reset key.
+
+    The key travels in the body; a path part after the route is accepted and ignored.
+    """
+
+    collection_url_name = "storefront-customer-restore-password"
+    item_url_name = "storefront-customer-restore-password-key"
+    lookup_field = "key"
 
     public_methods = frozenset({"PATCH"})
     referrer_policy = NO_REFERRER
@@ -315,12 +348,22 @@ class RestorePasswordView(StorefrontView):
     @extend_schema(
         operation_id="storefront_customer_restore_password",
         summary="Set a new password with the key from the reset email",
-        request=jsonapi_request(
-            "StorefrontRestorePassword", "customer-restore-password", RestorePasswordInputSerializer
-        ),
+        request=RESTORE_PASSWORD_REQUEST,
         responses={204: None, **ERROR_RESPONSES},
     )
-    def patch(self, request: Request, key: str | None = None) -> Response:
+    def collection_partial_update(self, request: Request) -> Response:
+        return self._restore(request)
+
+    @extend_schema(
+        operation_id="storefront_customer_restore_password_key",
+        summary="Set a new password with the key from the reset email",
+        request=RESTORE_PASSWORD_REQUEST,
+        responses={204: None, **ERROR_RESPONSES},
+    )
+    def partial_update(self, request: Request, key: str) -> Response:
+        return self._restore(request)
+
+    def _restore(self, request: Request) -> Response:
         attributes = request_attributes(request, "customer-restore-password")
         serializer = RestorePasswordInputSerializer(data=attributes)
         serializer.is_valid(raise_exception=True)
@@ -331,8 +374,3 @@ class RestorePasswordView(StorefrontView):
             confirmation=data.get("confirmPassword", data.get("passwordConfirmation")),
         )
         return Response(status=204)
-
-
-@extend_schema_view(patch=extend_schema(operation_id="storefront_customer_restore_password_key"))
-class RestorePasswordKeyView(RestorePasswordView):
-    """`PATCH /customer-restore-password/{any}`: the same restore; the path part is ignored."""

@@ -21,7 +21,7 @@ from config.api.storefront import (
     ERROR_RESPONSES,
     NullableCharField,
     StorefrontError,
-    StorefrontView,
+    StorefrontViewSet,
     jsonapi_request,
     jsonapi_response,
     request_attributes,
@@ -87,7 +87,7 @@ class AddressInputSerializer(serializers.Serializer):
         return fields
 
 
-def address_resource(view: StorefrontView, customer: Customer, address: Address) -> dict:
+def address_resource(view: StorefrontViewSet, customer: Customer, address: Address) -> dict:
     path = reverse(
         "storefront-address", kwargs={"reference": customer.reference, "uuid": address.uuid}
     )
@@ -123,9 +123,16 @@ SEED_ADDRESS_REQUEST = {
 }
 
 
-class AddressView(StorefrontView):
-    """Address errors: a failed save as a whole is 409; `country` keeps the name sent."""
+class AddressViewSet(StorefrontViewSet):
+    """`/customers/{reference}/addresses[/{uuid}]`: the caller's own addresses.
 
+    Registered under the customer's path (Glue's nested resource). Address errors: a failed
+    save as a whole is 409; `country` keeps the name sent.
+    """
+
+    collection_url_name = "storefront-addresses"
+    item_url_name = "storefront-address"
+    lookup_field = "uuid"
     save_error = CATALOGUE["409"]
     attributes_sent: Mapping[str, Any] = {}
 
@@ -141,8 +148,6 @@ class AddressView(StorefrontView):
         serializer.is_valid(raise_exception=True)
         return serializer
 
-
-class AddressCollectionView(AddressView):
     @extend_schema(
         operation_id="storefront_addresses_list",
         summary="The caller's addresses",
@@ -153,7 +158,8 @@ class AddressCollectionView(AddressView):
             **ERROR_RESPONSES,
         },
     )
-    def get(self, request: Request, reference: str) -> Response:
+    def list(self, request: Request, reference: str) -> Response:
+        """The caller's addresses."""
         customer = self.own_customer(reference)
         path = reverse("storefront-addresses", kwargs={"reference": customer.reference})
         return Response(
@@ -173,7 +179,8 @@ class AddressCollectionView(AddressView):
         responses={201: ADDRESS_DOCUMENT, **ERROR_RESPONSES},
         examples=[OpenApiExample("Address", request_only=True, value=SEED_ADDRESS_REQUEST)],
     )
-    def post(self, request: Request, reference: str) -> Response:
+    def create(self, request: Request, reference: str) -> Response:
+        """Add an address to the caller's customer."""
         customer = self.own_customer(reference)
         fields = self.read_input(request).to_domain()
         # Glue: an absent default flag means true (the customer's first address is both
@@ -187,23 +194,22 @@ class AddressCollectionView(AddressView):
         )
 
     @extend_schema(exclude=True)
-    def patch(self, request: Request, reference: str) -> Response:
+    def collection_partial_update(self, request: Request, reference: str) -> Response:
         self.own_customer(reference)
         raise StorefrontError("412")
 
     @extend_schema(exclude=True)
-    def delete(self, request: Request, reference: str) -> Response:
+    def collection_destroy(self, request: Request, reference: str) -> Response:
         self.own_customer(reference)
         raise StorefrontError("412")
 
-
-class AddressDetailView(AddressView):
     @extend_schema(
         operation_id="storefront_address_get",
         summary="One of the caller's addresses",
         responses={200: ADDRESS_DOCUMENT, **ERROR_RESPONSES},
     )
-    def get(self, request: Request, reference: str, uuid: str) -> Response:
+    def retrieve(self, request: Request, reference: str, uuid: str) -> Response:
+        """One of the caller's addresses."""
         customer = self.own_customer(reference)
         address = address_get(customer=customer, uuid=uuid)
         return Response({"data": address_resource(self, customer, address)})
@@ -214,7 +220,8 @@ class AddressDetailView(AddressView):
         request=ADDRESS_REQUEST,
         responses={200: ADDRESS_DOCUMENT, **ERROR_RESPONSES},
     )
-    def patch(self, request: Request, reference: str, uuid: str) -> Response:
+    def partial_update(self, request: Request, reference: str, uuid: str) -> Response:
+        """Edit one of the caller's addresses."""
         customer = self.own_customer(reference)
         address = address_get(customer=customer, uuid=uuid)
         fields = self.read_input(request).to_domain()
@@ -226,7 +233,8 @@ class AddressDetailView(AddressView):
         summary="Delete one of the caller's addresses",
         responses={204: None, **ERROR_RESPONSES},
     )
-    def delete(self, request: Request, reference: str, uuid: str) -> Response:
+    def destroy(self, request: Request, reference: str, uuid: str) -> Response:
+        """Delete one of the caller's addresses."""
         customer = self.own_customer(reference)
         address_delete(address=address_get(customer=customer, uuid=uuid))
         return Response(status=204)

@@ -1,7 +1,7 @@
-"""The Admin API dialect (EverShop): envelope, error map, paginator, base views, auth wiring.
+"""The Admin API dialect (EverShop): envelope, error map, paginator, base viewset, auth wiring.
 
-Every Admin API view (`/api/...`, `/customer/login`, `/customers/logout`) derives from one of
-the base classes here, so that all of them answer errors as EverShop does:
+Every Admin API viewset (`/api/...`, `/customer/login`, `/customers/logout`) derives from
+`AdminViewSet`, so that all of them answer errors as EverShop does:
 `{"error": {"status": 404, "message": "Customer not found"}}` with that HTTP status.
 """
 
@@ -10,22 +10,17 @@ import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
-from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView, set_rollback
+from rest_framework.viewsets import GenericViewSet
 
 from accounts.authentication import (
     CustomerPrincipal,
@@ -34,15 +29,9 @@ from accounts.authentication import (
 )
 from accounts.permissions import IsCustomer, StaffModelPermissions
 from accounts.sessions import SESSION_COOKIE, SESSION_HEADER, CustomerSessionAuthentication
-from config.api.common import BodySizeLimitMixin
-from config.errors import (
-    Conflict,
-    DomainError,
-    InvalidInput,
-    NotFound,
-    PermissionDenied,
-    RateLimited,
-)
+from config.api.common import BodySizeLimitMixin, DialectMetadata, LimitedJSONParser
+from config.api.errors import Kind, Problem, problem_from
+from config.api.routers import DialectAutoSchema
 
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -77,15 +66,6 @@ ERROR_MAP: dict[str, ErrorSpec] = {
     "current_password_wrong": ErrorSpec(400),
     "refresh_token_invalid": ErrorSpec(401, "Invalid or expired refresh token"),
 }
-# A code added to the domain later still gets a sensible status from its kind.
-_KIND_STATUS = (
-    (NotFound, 404),
-    (Conflict, 409),
-    (PermissionDenied, 403),
-    (RateLimited, 429),
-    (InvalidInput, 400),
-)
-
 # Domain field names -> the names an EverShop client sent (SPEC 5).
 WIRE_FIELDS: dict[str, str | None] = {
     "first_name": "full_name",
@@ -120,82 +100,63 @@ def _join(pairs: Iterable[tuple[str | None, str]]) -> str:
     return "; ".join(seen)
 
 
-def _flatten(detail: Any, field: str | None = None) -> list[tuple[str | None, str]]:
-    """(wire field, message) pairs from a DRF or Django error structure, depth first."""
-    if isinstance(detail, dict):
-        pairs = []
-        for key, value in detail.items():
-            name = wire_field(str(key))
-            path = ".".join(part for part in (field, name) if part) or None
-            pairs.extend(_flatten(value, path))
-        return pairs
-    if isinstance(detail, list | tuple):
-        return [pair for item in detail for pair in _flatten(item, field)]
-    return [(field, str(detail))]
-
-
 # Django's own wording for some codes names models, not what the client sent.
 _FIELD_CODE_MESSAGES = {
     ("group_id", "invalid"): "Customer group does not exist.",
 }
 
 
-def _django_errors(exc: DjangoValidationError) -> list[tuple[str | None, str]]:
-    """(wire field, message) pairs of a service's ValidationError, keyed by domain field."""
-    groups = exc.error_dict.items() if hasattr(exc, "error_dict") else [(None, exc.error_list)]
+def _pairs(problem: Problem) -> list[tuple[str | None, str]]:
+    """(wire field, message) pairs of the problem's violations, in order."""
     pairs = []
-    for name, errors in groups:
-        field = wire_field(name)
-        for error in errors:
-            for message in error.messages:
-                pairs.append((field, _FIELD_CODE_MESSAGES.get((field, error.code), message)))
+    for violation in problem.field_errors:
+        names = [wire_field(part) for part in violation.path]
+        field = ".".join(name for name in names if name) or None
+        message = violation.message
+        if violation.domain:
+            message = _FIELD_CODE_MESSAGES.get((field, violation.code or ""), message)
+        pairs.append((field, message))
     return pairs
 
 
 PAYLOAD_TOO_LARGE_MESSAGE = "Request body is too large."
+# Messages of the problems that no domain code or DRF detail words.
+_KIND_MESSAGES = {
+    Kind.TOO_LARGE: PAYLOAD_TOO_LARGE_MESSAGE,
+    Kind.NOT_FOUND: "Not found",
+    Kind.DUPLICATE: "Already exists",
+}
+# Problems from DRF exceptions, worded by their detail ("field: message; ...").
+_WORDED_BY_DETAIL = frozenset(
+    {
+        Kind.VALIDATION,
+        Kind.PARSE_ERROR,
+        Kind.NOT_AUTHENTICATED,
+        Kind.AUTHENTICATION_FAILED,
+        Kind.THROTTLED,
+        Kind.HTTP,
+    }
+)
 
 
-def _domain_response(exc: DomainError) -> tuple[int, str, dict[str, str]]:
-    spec = ERROR_MAP.get(exc.code)
-    if spec is None:
-        code = next((s for kind, s in _KIND_STATUS if isinstance(exc, kind)), 400)
-        spec = ErrorSpec(code)
-    field = wire_field(exc.field)
-    message = spec.message or (f"{field}: {exc.message}" if field else exc.message)
-    headers = {}
-    if isinstance(exc, RateLimited):
-        headers["Retry-After"] = str(max(int(exc.retry_after), 1))
-    return spec.status, message, headers
+def render_problem(problem: Problem) -> tuple[int, str]:
+    """The EverShop status and message of `problem`."""
+    if problem.kind is Kind.DOMAIN:
+        spec = ERROR_MAP.get(problem.code) or ErrorSpec(problem.status)
+        field = wire_field(problem.field)
+        message = problem.message
+        return spec.status, spec.message or (f"{field}: {message}" if field else message)
+    if problem.kind in _WORDED_BY_DETAIL:
+        return problem.status, _join(_pairs(problem))
+    return problem.status, _KIND_MESSAGES.get(problem.kind, problem.message)
 
 
-def admin_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """Render `exc` in the EverShop envelope; unknown exceptions stay 500s (return None)."""
-    headers: dict[str, str] = {}
-    if isinstance(exc, DomainError):
-        status_code, message, headers = _domain_response(exc)
-    elif isinstance(exc, DjangoValidationError):
-        status_code = 400
-        message = _join(_django_errors(exc))
-    elif isinstance(exc, RequestDataTooBig):
-        status_code, message = 413, PAYLOAD_TOO_LARGE_MESSAGE
-    elif isinstance(exc, Http404):
-        status_code, message = 404, "Not found"
-    elif isinstance(exc, DjangoPermissionDenied):
-        status_code, message = 403, "You do not have permission to perform this action."
-    elif isinstance(exc, exceptions.APIException):
-        status_code = exc.status_code
-        detail = exc.detail
-        if isinstance(detail, dict) and "detail" in detail:  # simplejwt's token errors
-            detail = detail["detail"]
-        message = _join(_flatten(detail))
-        if getattr(exc, "auth_header", None):
-            headers["WWW-Authenticate"] = exc.auth_header
-        if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(max(math.ceil(exc.wait), 1))
-    else:
-        return None
+def admin_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """Render `exc` in the EverShop envelope; unexpected exceptions are a logged 500 in it too."""
+    problem = problem_from(exc)
+    status_code, message = render_problem(problem)
     set_rollback()
-    return Response(error_body(status_code, message), status=status_code, headers=headers)
+    return Response(error_body(status_code, message), status=status_code, headers=problem.headers)
 
 
 # --- Pagination -------------------------------------------------------------------------------
@@ -380,21 +341,21 @@ class AnonymousAuthThrottle(ScopedRateThrottle):
         return super().allow_request(request, view)
 
 
-# --- Base views ------------------------------------------------------------------------------
+# --- Base viewsets ---------------------------------------------------------------------------
 
 
-class AdminDialectMixin(BodySizeLimitMixin):
-    """JSON in and out, the EverShop error envelope, and 413 for oversized bodies."""
+class AdminViewSet(BodySizeLimitMixin, GenericViewSet):
+    """Base of every Admin API resource: JSON in and out, the EverShop error envelope.
+
+    As it stands, the `/api/...` resources: staff (token or admin session) or a customer.
+    The public and the customer-session routes narrow it below.
+    """
 
     renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
-
-    def get_exception_handler(self):
-        return admin_exception_handler
-
-
-class AdminAPIView(AdminDialectMixin, GenericAPIView):
-    """Base of the `/api/...` resources: staff (token or admin session) or a customer."""
+    parser_classes = [LimitedJSONParser]
+    lookup_value_regex = "[^/]+"
+    schema = DialectAutoSchema()
+    metadata_class = DialectMetadata
 
     authentication_classes = [
         AdminBearerAuthentication,
@@ -406,8 +367,11 @@ class AdminAPIView(AdminDialectMixin, GenericAPIView):
     pagination_class = AdminPagination
     throttle_classes: list = []
 
+    def get_exception_handler(self):
+        return admin_exception_handler
 
-class AdminPublicView(AdminDialectMixin, APIView):
+
+class AdminPublicViewSet(AdminViewSet):
     """Base of the anonymous endpoints (logins, token refresh): throttled per client IP."""
 
     authentication_classes: list = []
@@ -421,7 +385,7 @@ class AdminPublicView(AdminDialectMixin, APIView):
         return self.www_authenticate
 
 
-class CustomerSessionView(AdminDialectMixin, APIView):
+class CustomerSessionViewSet(AdminViewSet):
     """Base of the customer-session routes: the `sid` cookie or the `X-Session-ID` header."""
 
     authentication_classes = [CustomerSessionAuthentication]

@@ -1,25 +1,20 @@
-"""Admin API (EverShop dialect) routes: /api/... and the customer session routes at the root."""
+"""Admin API (EverShop dialect) routes: /api/... and the customer session routes at the root.
 
-from django.urls import path
+No trailing slashes, as EverShop's paths.
+"""
 
-from accounts.api.admin import (
-    CustomerLoginView,
-    CustomerLogoutView,
-    StaffTokenObtainView,
-    StaffTokenRefreshView,
-)
-from customers.api.admin import CustomerDetailView, CustomerListView
+from accounts.api.admin import CustomerLoginViewSet, CustomerLogoutViewSet, StaffTokenViewSet
+from config.api.routers import DialectRouter
+from customers.api.admin import CustomerViewSet
 
-# Mounted under /api/ (config/urls.py); no trailing slashes, as EverShop's paths.
-api_urlpatterns = [
-    path("customers", CustomerListView.as_view(), name="admin-customers"),
-    path("customers/<str:uuid>", CustomerDetailView.as_view(), name="admin-customer"),
-    path("auth/token", StaffTokenObtainView.as_view(), name="admin-token"),
-    path("auth/token/refresh", StaffTokenRefreshView.as_view(), name="admin-token-refresh"),
-]
+# Mounted under /api/ (config/urls.py).
+api_router = DialectRouter()
+api_router.register("customers", CustomerViewSet)
+api_router.register("auth/token", StaffTokenViewSet)
+api_urlpatterns = api_router.urls
 
-# Mounted at the root, before the Storefront's routes.
-session_urlpatterns = [
-    path("customer/login", CustomerLoginView.as_view(), name="admin-customer-login"),
-    path("customers/logout", CustomerLogoutView.as_view(), name="admin-customer-logout"),
-]
+# Mounted at the root, before the Storefront's routes (`customers/logout` is not a reference).
+session_router = DialectRouter()
+session_router.register("customer/login", CustomerLoginViewSet)
+session_router.register("customers/logout", CustomerLogoutViewSet)
+session_urlpatterns = session_router.urls

@@ -1,6 +1,6 @@
-"""The Integration API dialect (TWC Customer API v2): envelope, error map, tenancy, base view.
+"""The Integration API dialect (TWC Customer API v2): envelope, error map, tenancy, base viewset.
 
-Every `/api/v2/...` view derives from `IntegrationAPIView`, so that all of them:
+Every `/api/v2/...` viewset derives from `IntegrationViewSet`, so that all of them:
 - authenticate staff only (a staff token, or the Django admin session cookie with CSRF) and
   check Django model permissions;
 - work in the store named by the `X-TWC-Tenant` header (absent: the default store), resolved
@@ -9,32 +9,31 @@ Every `/api/v2/...` view derives from `IntegrationAPIView`, so that all of them:
   with that HTTP status (SPEC 6); `errors` only for validation failures.
 """
 
-import math
 from typing import Any, NamedTuple
 
-from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
+from rest_framework.viewsets import GenericViewSet
 
 from accounts.authentication import StaffTokenAuthentication
 from accounts.permissions import StaffModelPermissions
-from config.api.common import BodySizeLimitMixin
+from config.api.common import BodySizeLimitMixin, DialectMetadata, LimitedJSONParser
+from config.api.errors import (
+    FieldProblem,
+    Kind,
+    Problem,
+    django_field_problems,
+    field_path,
+    problem_from,
+)
+from config.api.routers import DialectAutoSchema
 from config.errors import (
-    Conflict,
     DomainError,
-    InvalidInput,
-    NotFound,
-    PermissionDenied,
-    RateLimited,
 )
 from customers.formats.twc import twc_field
 from customers.models import Store
@@ -73,14 +72,6 @@ ERROR_MAP: dict[str, ErrorSpec] = {
     "current_password_wrong": ErrorSpec(400),
     "refresh_token_invalid": ErrorSpec(401, "Invalid or expired refresh token"),
 }
-# A code added to the domain later still gets a sensible status from its kind.
-_KIND_STATUS = (
-    (NotFound, 404),
-    (PermissionDenied, 403),
-    (RateLimited, 429),
-    (Conflict, 400),
-    (InvalidInput, 400),
-)
 # Codes whose `field` is worth an `errors` entry: the client can fix that field.
 _FIELD_ERROR_CODES = frozenset(
     {
@@ -123,19 +114,17 @@ def django_errors(
     error: DjangoValidationError, *, field_name=twc_field, index: int | None = None
 ) -> list[dict[str, Any]]:
     """Wire errors of a service's ValidationError (keyed by domain field names)."""
-    groups = (
-        error.error_dict.items() if hasattr(error, "error_dict") else [(None, error.error_list)]
-    )
-    found = []
-    for name, messages in groups:
-        field = field_name(name) if name != NON_FIELD_ERRORS else None
-        for message in messages:
-            for text in message.messages:
-                entry: dict[str, Any] = {"field": field, "message": text}
-                if index is not None:
-                    entry = {"index": index, **entry}
-                found.append(entry)
-    return found
+    return [_entry(violation, field_name, index) for violation in django_field_problems(error)]
+
+
+def _entry(violation: FieldProblem, field_name, index: int | None = None) -> dict[str, Any]:
+    path = field_path(violation)
+    # A serializer's errors carry the names the client sent; a service's, domain names.
+    field = ".".join(path) or None
+    if violation.domain:
+        field = field_name(path[0]) if path else None
+    entry: dict[str, Any] = {"field": field, "message": violation.message}
+    return {"index": index, **entry} if index is not None else entry
 
 
 def domain_field_error(
@@ -146,67 +135,48 @@ def domain_field_error(
     return {"index": index, **entry} if index is not None else entry
 
 
-def _drf_errors(detail: Any, path: str = "") -> list[dict[str, Any]]:
-    if isinstance(detail, dict):
-        found = []
-        for key, value in detail.items():
-            name = "" if key in ("non_field_errors", NON_FIELD_ERRORS) else str(key)
-            found.extend(_drf_errors(value, f"{path}.{name}" if path and name else path or name))
-        return found
-    if isinstance(detail, list):
-        return [entry for item in detail for entry in _drf_errors(item, path)]
-    return [{"field": path or None, "message": str(detail)}]
+# Messages of the problems that no domain code or DRF detail words.
+_KIND_MESSAGES = {
+    Kind.TOO_LARGE: PayloadTooLarge.default_detail,
+    Kind.NOT_FOUND: "Not found",
+}
 
 
-def _domain_response(exc: DomainError) -> tuple[int, str, list | None, dict[str, str]]:
-    spec = ERROR_MAP.get(exc.code)
-    if spec is None:
-        spec = ErrorSpec(next((s for kind, s in _KIND_STATUS if isinstance(exc, kind)), 400))
-    message = spec.message or exc.message
-    errors = None
-    if exc.code in _FIELD_ERROR_CODES and exc.field:
-        errors = [{"field": twc_field(exc.field), "message": exc.message}]
-    headers = {}
-    if isinstance(exc, RateLimited):
-        headers["Retry-After"] = str(max(int(exc.retry_after), 1))
-    return spec.status, message, errors, headers
+def render_problem(problem: Problem) -> tuple[int, str, list[dict[str, Any]] | None]:
+    """The TWC status, message and field errors (validation failures only) of `problem`."""
+    kind = problem.kind
+    if kind is Kind.DOMAIN:
+        spec = ERROR_MAP.get(problem.code)
+        if spec is None:
+            # TWC answers every conflict as invalid input (SPEC 6).
+            spec = ErrorSpec(400 if problem.status == 409 else problem.status)
+        errors = None
+        if problem.code in _FIELD_ERROR_CODES and problem.field:
+            errors = [{"field": twc_field(problem.field), "message": problem.message}]
+        return spec.status, spec.message or problem.message, errors
+    if isinstance(problem.cause, FieldErrors):
+        return 400, INVALID_INPUT_MESSAGE, problem.cause.errors
+    if kind is Kind.VALIDATION:
+        errors = [_entry(violation, twc_field) for violation in problem.field_errors]
+        return 400, INVALID_INPUT_MESSAGE, errors
+    if kind in (Kind.DUPLICATE, Kind.INTEGRITY):
+        # TWC answers duplicates and conflicts as invalid input (SPEC 6).
+        errors = [{"field": twc_field(problem.field), "message": problem.message}]
+        return 400, problem.message, errors if problem.field else None
+    return problem.status, _KIND_MESSAGES.get(kind, problem.message), None
 
 
-def integration_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """Render `exc` in the TWC envelope; unknown exceptions stay 500s (return None)."""
-    headers: dict[str, str] = {}
-    errors: list | None = None
-    if isinstance(exc, DomainError):
-        status_code, message, errors, headers = _domain_response(exc)
-    elif isinstance(exc, FieldErrors):
-        status_code, message, errors = 400, INVALID_INPUT_MESSAGE, exc.errors
-    elif isinstance(exc, DjangoValidationError):
-        status_code, message, errors = 400, INVALID_INPUT_MESSAGE, django_errors(exc)
-    elif isinstance(exc, RequestDataTooBig):
-        status_code, message = 413, PayloadTooLarge.default_detail
-    elif isinstance(exc, Http404):
-        status_code, message = 404, "Not found"
-    elif isinstance(exc, DjangoPermissionDenied):
-        status_code, message = 403, "You do not have permission to perform this action."
-    elif isinstance(exc, exceptions.ValidationError):
-        status_code, message, errors = 400, INVALID_INPUT_MESSAGE, _drf_errors(exc.detail)
-    elif isinstance(exc, exceptions.APIException):
-        status_code = exc.status_code
-        detail = exc.detail
-        if isinstance(detail, dict) and "detail" in detail:  # simplejwt's token errors
-            detail = detail["detail"]
-        message = "; ".join(entry["message"] for entry in _drf_errors(detail))
-        if getattr(exc, "auth_header", None):
-            headers["WWW-Authenticate"] = exc.auth_header
-        if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(max(math.ceil(exc.wait), 1))
-    else:
-        return None
+def integration_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """Render `exc` in the TWC envelope; unexpected exceptions are a logged 500 in it too."""
+    problem = problem_from(exc)
+    status_code, message, errors = render_problem(problem)
     set_rollback()
-    return Response(error_body(status_code, message, errors), status=status_code, headers=headers)
+    return Response(
+        error_body(status_code, message, errors), status=status_code, headers=problem.headers
+    )
 
 
-class IntegrationAPIView(BodySizeLimitMixin, GenericAPIView):
+class IntegrationViewSet(BodySizeLimitMixin, GenericViewSet):
     """Base of every `/api/v2/...` view: staff only, one store per request, TWC errors.
 
     `self.store` is the tenant's store once `initial()` has run; views pass it explicitly.
@@ -220,9 +190,12 @@ class IntegrationAPIView(BodySizeLimitMixin, GenericAPIView):
     ]
     permission_classes = [StaffModelPermissions]
     renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
     throttle_classes: list = []
     pagination_class = None
+    lookup_value_regex = "[^/]+"
+    schema = DialectAutoSchema()
+    metadata_class = DialectMetadata
     store: Store
 
     def get_exception_handler(self):

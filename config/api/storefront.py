@@ -1,38 +1,33 @@
-"""The Storefront API dialect (Spryker Glue, JSON:API): codec, error catalogue, base view.
+"""The Storefront API dialect (Spryker Glue, JSON:API): codec, error catalogue, base viewset.
 
-Every Storefront view derives from `StorefrontView`, so that all of them read and write
+Every Storefront viewset derives from `StorefrontViewSet`, so that all of them read and write
 `{"data": {"type", "id", "attributes", "links"}}` as `application/vnd.api+json` and answer
 errors as Glue does: `{"errors": [{"code": "402", "status": 404, "detail": "..."}]}` with the
 HTTP status of the errors (SPEC 4).
 """
 
-import math
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
-from django.http import Http404
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
-from rest_framework.views import APIView, set_rollback
+from rest_framework.views import set_rollback
+from rest_framework.viewsets import GenericViewSet
 
 from accounts.authentication import CustomerTokenAuthentication, customer_of
 from accounts.permissions import IsCustomer
-from config.api.common import BodySizeLimitMixin
-from config.errors import DomainError, NotFound, RateLimited
+from config.api.common import BodySizeLimitMixin, DialectMetadata, LimitedJSONParser
+from config.api.errors import Kind, Problem, field_path, problem_from
+from config.api.routers import DialectAutoSchema
 from customers.models import Customer
 
 MEDIA_TYPE = "application/vnd.api+json"
@@ -195,45 +190,34 @@ INVALID_POST_DATA = "Post data is invalid."
 INVALID_TYPE = "Invalid type."
 
 
-def _domain_errors(exc: DomainError, overrides: Mapping[str, str]) -> list[dict[str, Any]]:
-    spec = ERROR_MAP.get(exc.code)
+def _domain_errors(problem: Problem, overrides: Mapping[str, str]) -> list[dict[str, Any]]:
+    spec = ERROR_MAP.get(problem.code)
     if spec is None:
-        spec = CATALOGUE["402"] if isinstance(exc, NotFound) else CATALOGUE["410"]
+        spec = CATALOGUE["402"] if problem.status == 404 else CATALOGUE["410"]
     if spec.detail is None:
-        wire = wire_field(exc.field, overrides) if exc.field else None
-        return [_violation(wire, exc.code, exc.message)]
+        wire = wire_field(problem.field, overrides) if problem.field else None
+        return [_violation(wire, problem.code, problem.message)]
     return [error_object(spec)]
 
 
-def _django_errors(
-    exc: DjangoValidationError, overrides: Mapping[str, str], save_error: ErrorSpec
+def _field_errors(
+    problem: Problem, overrides: Mapping[str, str], save_error: ErrorSpec
 ) -> list[dict[str, Any]]:
-    """One error per violation of a service's ValidationError (keyed by domain field)."""
-    groups = exc.error_dict.items() if hasattr(exc, "error_dict") else [(None, exc.error_list)]
+    """One error per violation: a service's (domain names) or a serializer's (wire names)."""
     errors = []
-    for name, field_errors in groups:
-        if name is None or name == NON_FIELD_ERRORS:
+    for violation in problem.field_errors:
+        path = field_path(violation)
+        if not violation.domain:
+            wire = ".".join(path) or None
+            errors.append(_violation(wire, violation.code, violation.message))
+        elif not path:
             # Not about one attribute: the save as a whole failed (409 or 410, by resource).
             errors.append(error_object(save_error))
-            continue
-        wire = wire_field(name, overrides)
-        for error in field_errors:
-            for message in error.messages:
-                errors.append(_violation(wire, error.code, message, field=name))
+        else:
+            name = ".".join(path)
+            wire = wire_field(name, overrides)
+            errors.append(_violation(wire, violation.code, violation.message, field=name))
     return _unique(errors)
-
-
-def _drf_errors(detail: Any, path: str | None = None) -> list[dict[str, Any]]:
-    """One error per violation of a serializer's errors (already keyed by wire names)."""
-    if isinstance(detail, dict):
-        errors = []
-        for key, value in detail.items():
-            name = None if key in ("non_field_errors", NON_FIELD_ERRORS) else str(key)
-            errors.extend(_drf_errors(value, ".".join(p for p in (path, name) if p) or None))
-        return errors
-    if isinstance(detail, list | tuple):
-        return [error for item in detail for error in _drf_errors(item, path)]
-    return [_violation(path, getattr(detail, "code", None), str(detail))]
 
 
 def _unique(errors: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -250,46 +234,45 @@ def _view_setting(context: Mapping[str, Any], name: str, default: Any) -> Any:
     return getter() if callable(getter) else default
 
 
-def storefront_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """Render `exc` in the Glue envelope; unknown exceptions stay 500s (return None)."""
+def render_problem(problem: Problem, context: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The Glue error objects of `problem` (the first one's status is the answer's)."""
     overrides = _view_setting(context, "wire_fields", {})
     save_error = _view_setting(context, "save_error", CATALOGUE["410"])
-    headers: dict[str, str] = {}
-    if isinstance(exc, DomainError):
-        errors = _domain_errors(exc, overrides)
-        if isinstance(exc, RateLimited):
-            headers["Retry-After"] = str(max(int(exc.retry_after), 1))
-    elif isinstance(exc, DjangoValidationError):
-        errors = _django_errors(exc, overrides, save_error)
-    elif isinstance(exc, IntegrityError):
+    kind = problem.kind
+    if kind is Kind.DOMAIN:
+        return _domain_errors(problem, overrides)
+    if isinstance(problem.cause, StorefrontError):
+        return [error_object(problem.cause.spec)]
+    if kind is Kind.VALIDATION:
+        return _field_errors(problem, overrides, save_error)
+    if kind in (Kind.DUPLICATE, Kind.INTEGRITY):
         # The services map the unique constraints they know; anything else that the database
         # refuses is reported as a failed save, never leaked as a 500 (SPEC 2).
-        errors = [error_object(save_error)]
-    elif isinstance(exc, RequestDataTooBig):
-        errors = [error_object(ErrorSpec(413, None, "Request body is too large."))]
-    elif isinstance(exc, StorefrontError):
-        errors = [error_object(exc.spec)]
-    elif isinstance(exc, exceptions.NotAuthenticated):
-        errors = [error_object(CATALOGUE["002"])]
-    elif isinstance(exc, exceptions.AuthenticationFailed):
-        errors = [error_object(CATALOGUE["001"])]
-        if getattr(exc, "auth_header", None):
-            headers["WWW-Authenticate"] = exc.auth_header
-    elif isinstance(exc, exceptions.Throttled):
-        errors = [error_object(CATALOGUE["429"])]
-        headers["Retry-After"] = str(max(math.ceil(exc.wait or 1), 1))
-    elif isinstance(exc, exceptions.ValidationError):
-        errors = _unique(_drf_errors(exc.detail))
-    elif isinstance(exc, exceptions.ParseError):
-        errors = [error_object(ErrorSpec(400, None, INVALID_POST_DATA))]
-    elif isinstance(exc, exceptions.APIException):
-        errors = [error_object(ErrorSpec(exc.status_code, None, str(exc.detail)))]
-    elif isinstance(exc, Http404):
-        errors = [error_object(ErrorSpec(404, None, "Not found."))]
-    elif isinstance(exc, DjangoPermissionDenied):
-        errors = [error_object(CATALOGUE["411"])]
-    else:
-        return None
+        return [error_object(save_error)]
+    if kind is Kind.NOT_AUTHENTICATED:
+        return [error_object(CATALOGUE["002"])]
+    if kind is Kind.AUTHENTICATION_FAILED:
+        return [error_object(CATALOGUE["001"])]
+    if kind is Kind.THROTTLED:
+        return [error_object(CATALOGUE["429"])]
+    if kind is Kind.PARSE_ERROR:
+        return [error_object(ErrorSpec(400, None, INVALID_POST_DATA))]
+    if kind is Kind.NOT_FOUND:
+        return [error_object(ErrorSpec(404, None, "Not found."))]
+    if kind is Kind.FORBIDDEN:
+        return [error_object(CATALOGUE["411"])]
+    # HTTP, TOO_LARGE, UNAVAILABLE, SERVER_ERROR: the status and the problem's own words.
+    return [error_object(ErrorSpec(problem.status, None, problem.message))]
+
+
+def storefront_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """Render `exc` in the Glue envelope; unexpected exceptions are a logged 500 in it too."""
+    problem = problem_from(exc)
+    errors = render_problem(problem, context)
+    headers = dict(problem.headers)
+    if problem.kind is Kind.NOT_AUTHENTICATED:
+        # Glue answers a missing token with 403 `002`, which challenges nothing.
+        headers.pop("WWW-Authenticate", None)
     set_rollback()
     return Response({"errors": errors}, status=errors[0]["status"], headers=headers)
 
@@ -348,7 +331,7 @@ class StorefrontDateTimeField(serializers.DateTimeField):
 # --- Parsing, rendering, negotiation ---------------------------------------------------------
 
 
-class JsonApiParser(JSONParser):
+class JsonApiParser(LimitedJSONParser):
     media_type = MEDIA_TYPE
 
 
@@ -364,23 +347,27 @@ class AlwaysJsonApi(DefaultContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-# --- Base view --------------------------------------------------------------------------------
+# --- Base viewset -----------------------------------------------------------------------------
 
 
-class StorefrontView(BodySizeLimitMixin, APIView):
-    """Base of every Storefront endpoint.
+class StorefrontViewSet(BodySizeLimitMixin, GenericViewSet):
+    """Base of every Storefront resource.
 
     Methods listed in `public_methods` need no token (registration, logins, password
     recovery); every other method needs a customer access token. Methods in
     `throttled_methods` are limited per client IP by the `auth` rate (SPEC 3).
     """
 
-    parser_classes = [JsonApiParser, JSONParser]
+    parser_classes = [JsonApiParser, LimitedJSONParser]
     renderer_classes = [JsonApiRenderer]
     content_negotiation_class = AlwaysJsonApi
     authentication_classes = [CustomerTokenAuthentication]
     permission_classes = [IsCustomer]
     throttle_scope = "auth"
+    # References, keys and tokens in paths: anything up to the next slash.
+    lookup_value_regex = "[^/]+"
+    schema = DialectAutoSchema()
+    metadata_class = DialectMetadata
     public_methods: frozenset[str] = frozenset()
     throttled_methods: frozenset[str] = frozenset()
     # The catalogue error for a save that fails as a whole (409 addresses, 410 customers).

@@ -1,66 +1,29 @@
-"""Storefront API (Spryker Glue dialect) routes, mounted at the root (SPEC 4)."""
+"""Storefront API (Spryker Glue dialect) routes, mounted at the root (SPEC 4).
 
-from django.urls import path
+No trailing slashes, as Glue's paths (APPEND_SLASH never applies to them). Addresses are
+registered under their customer's path, as Glue nests them.
+"""
 
 from accounts.api.storefront import (
-    AccessTokenView,
-    CustomerConfirmationView,
-    CustomerPasswordOfView,
-    CustomerPasswordView,
-    ForgottenPasswordView,
-    RefreshTokenRevokeView,
-    RefreshTokenView,
-    RestorePasswordKeyView,
-    RestorePasswordView,
+    AccessTokenViewSet,
+    CustomerConfirmationViewSet,
+    CustomerPasswordViewSet,
+    ForgottenPasswordViewSet,
+    RefreshTokenViewSet,
+    RestorePasswordViewSet,
 )
-from addresses.api.storefront import AddressCollectionView, AddressDetailView
-from customers.api.storefront import CustomerCollectionView, CustomerDetailView
+from addresses.api.storefront import AddressViewSet
+from config.api.routers import DialectRouter
+from customers.api.storefront import CustomerViewSet
 
-# No trailing slashes, as Glue's paths (APPEND_SLASH never applies to them).
-urlpatterns = [
-    path("customers", CustomerCollectionView.as_view(), name="storefront-customers"),
-    path("customers/<str:reference>", CustomerDetailView.as_view(), name="storefront-customer"),
-    path(
-        "customers/<str:reference>/addresses",
-        AddressCollectionView.as_view(),
-        name="storefront-addresses",
-    ),
-    path(
-        "customers/<str:reference>/addresses/<str:uuid>",
-        AddressDetailView.as_view(),
-        name="storefront-address",
-    ),
-    path(
-        "customer-confirmation",
-        CustomerConfirmationView.as_view(),
-        name="storefront-customer-confirmation",
-    ),
-    path("access-tokens", AccessTokenView.as_view(), name="storefront-access-tokens"),
-    path("refresh-tokens", RefreshTokenView.as_view(), name="storefront-refresh-tokens"),
-    path(
-        "refresh-tokens/<str:token>",
-        RefreshTokenRevokeView.as_view(),
-        name="storefront-refresh-token",
-    ),
-    path("customer-password", CustomerPasswordView.as_view(), name="storefront-customer-password"),
-    path(
-        "customer-password/<str:reference>",
-        CustomerPasswordOfView.as_view(),
-        name="storefront-customer-password-of",
-    ),
-    path(
-        "customer-forgotten-password",
-        ForgottenPasswordView.as_view(),
-        name="storefront-customer-forgotten-password",
-    ),
-    path(
-        "customer-restore-password",
-        RestorePasswordView.as_view(),
-        name="storefront-customer-restore-password",
-    ),
-    path(
-        "customer-restore-password/<str:key>",
-        RestorePasswordKeyView.as_view(),
-        name="storefront-customer-restore-password-key",
-    ),
-]
+router = DialectRouter()
+router.register("customers", CustomerViewSet)
+router.register(r"customers/(?P<reference>[^/]+)/addresses", AddressViewSet)
+router.register("customer-confirmation", CustomerConfirmationViewSet)
+router.register("access-tokens", AccessTokenViewSet)
+router.register("refresh-tokens", RefreshTokenViewSet)
+router.register("customer-password", CustomerPasswordViewSet)
+router.register("customer-forgotten-password", ForgottenPasswordViewSet)
+router.register("customer-restore-password", RestorePasswordViewSet)
+
+urlpatterns = router.urls

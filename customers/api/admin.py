@@ -24,7 +24,7 @@ from accounts.authentication import customer_of
 from accounts.services import customer_register
 from config.api.admin import (
     DATETIME_FORMAT,
-    AdminAPIView,
+    AdminViewSet,
     AnonymousAuthThrottle,
     StaffOrOwnCustomer,
     StaffOrSelfRegistration,
@@ -240,13 +240,27 @@ LIST_RESPONSE = inline_serializer(
 )
 
 
-class CustomerListView(AdminAPIView):
-    """GET: the customers of every store the staff user may see. POST: create or register."""
+class CustomerViewSet(AdminViewSet):
+    """EverShop customers at `/api/customers` and `/api/customers/{uuid}`.
 
+    The collection lists (staff) and creates (staff) or registers (anonymous); one customer
+    is reached by staff within their stores, or by the customer itself.
+    """
+
+    collection_url_name = "admin-customers"
+    item_url_name = "admin-customer"
+    lookup_field = "uuid"
     queryset = Customer.objects.none()
-    permission_classes = [StaffOrSelfRegistration]
-    throttle_classes = [AnonymousAuthThrottle]
     throttle_scope = "auth"
+
+    def get_permissions(self) -> list:
+        if self.detail:
+            return [StaffOrOwnCustomer()]
+        return [StaffOrSelfRegistration()]
+
+    def get_throttles(self) -> list:
+        # Anonymous registration is limited per client IP; staff and customers are not.
+        return [] if self.detail else [AnonymousAuthThrottle()]
 
     class AdminCustomerCreateInputSerializer(serializers.Serializer):
         email = serializers.CharField()
@@ -313,7 +327,8 @@ class CustomerListView(AdminAPIView):
             )
         ],
     )
-    def get(self, request: Request) -> Response:
+    def list(self, request: Request) -> Response:
+        """The customers of every store the staff user may see."""
         listing = customer_list(filters=list_filters(request.query_params), user=request.user)
         page = self.paginator.paginate_queryset(
             listing.customers, request, view=self, total=listing.total
@@ -351,7 +366,8 @@ class CustomerListView(AdminAPIView):
             ),
         ],
     )
-    def post(self, request: Request) -> Response:
+    def create(self, request: Request) -> Response:
+        """Create a customer (staff) or register (anonymous)."""
         if request.user is None:
             # Self-registration: in the default store, enabled, group 1, confirmation sent.
             _refuse_fields(request, STAFF_ONLY_ON_REGISTRATION)
@@ -366,13 +382,6 @@ class CustomerListView(AdminAPIView):
             store_check_access(user=request.user, store=store)
             customer = customer_create(store=store, **data)
         return Response({"data": _with_links(customer)}, status=201)
-
-
-class CustomerDetailView(AdminAPIView):
-    """One customer by uuid: staff within their stores, or the customer itself."""
-
-    queryset = Customer.objects.none()
-    permission_classes = [StaffOrOwnCustomer]
 
     class AdminCustomerUpdateInputSerializer(serializers.Serializer):
         email = serializers.CharField(required=False)
@@ -426,7 +435,8 @@ class CustomerDetailView(AdminAPIView):
             )
         ],
     )
-    def get(self, request: Request, uuid: str) -> Response:
+    def retrieve(self, request: Request, uuid: str) -> Response:
+        """One customer by uuid: staff within their stores, or the customer itself."""
         customer = self._customer(request, uuid)
         return Response({"data": AdminCustomerDetailOutputSerializer(customer).data})
 
@@ -450,7 +460,8 @@ class CustomerDetailView(AdminAPIView):
             ),
         ],
     )
-    def patch(self, request: Request, uuid: str) -> Response:
+    def partial_update(self, request: Request, uuid: str) -> Response:
+        """Change a customer: staff within their stores, or the customer itself."""
         customer = self._customer(request, uuid)
         principal_customer = customer_of(request.user)
         if principal_customer is not None:
@@ -478,6 +489,7 @@ class CustomerDetailView(AdminAPIView):
         },
         examples=[OpenApiExample("Deleted", response_only=True, value={"data": SEED_CUSTOMER})],
     )
-    def delete(self, request: Request, uuid: str) -> Response:
+    def destroy(self, request: Request, uuid: str) -> Response:
+        """Delete a customer permanently, with its addresses and credentials (SPEC 1.5)."""
         customer = customer_delete(customer=self._customer(request, uuid))
         return Response({"data": AdminCustomerOutputSerializer(customer).data})

@@ -10,7 +10,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -18,7 +20,7 @@ from addresses.models import Address
 from addresses.services import address_create
 from config.api.integration import (
     FieldErrors,
-    IntegrationAPIView,
+    IntegrationViewSet,
     PayloadTooLarge,
     django_errors,
     domain_field_error,
@@ -97,12 +99,26 @@ def _check_batch(
     return built
 
 
-class CustomersView(IntegrationAPIView):
-    """`POST /api/v2/customers` creates, `PUT /api/v2/customers` updates (by id or ref)."""
+class CustomerViewSet(IntegrationViewSet):
+    """TWC customers at `/api/v2/customers`.
 
+    Create, update by body, search, validate, find and soft-delete by uuid or by reference,
+    and add an address.
+    """
+
+    collection_url_name = "integration-customers"
+    item_url_name = "integration-customer"
+    lookup_field = "uuid"
     queryset = Customer.objects.none()
 
-    def post(self, request: Request) -> Response:
+    def get_queryset(self):
+        # Adding an address needs the `add_address` permission.
+        if self.action == "address":
+            return Address.objects.none()
+        return Customer.objects.none()
+
+    @extend_schema(operation_id="api_v2_customers_create")
+    def create(self, request: Request) -> Response:
         fields = twc_to_domain(self.json_body(request, dict))
         customer = customer_create(store=self.store, **fields)
         return Response(
@@ -111,7 +127,9 @@ class CustomersView(IntegrationAPIView):
             headers=_location(customer),
         )
 
-    def put(self, request: Request) -> Response:
+    @extend_schema(operation_id="api_v2_customers_update")
+    def collection_update(self, request: Request) -> Response:
+        """`PUT /api/v2/customers`: the body names the customer by `id` or `customerRef`."""
         body = self.json_body(request, dict)
         # Nested addresses are not replaced here: they change through `/{id}/address`.
         changes = twc_to_domain(body, partial=True)
@@ -125,81 +143,24 @@ class CustomersView(IntegrationAPIView):
         customer = customer_update(customer=customer, reference=reference, **changes)
         return Response(_render(self.store, customer))
 
-
-class CustomerUploadView(IntegrationAPIView):
-    """`POST /api/v2/upload-customers`: all or nothing, every problem with its item index."""
-
-    queryset = Customer.objects.none()
-
-    def post(self, request: Request) -> Response:
-        items = self.json_body(request, list)
-        # Read per request so that the limit follows the settings (and test overrides).
-        limit = settings.BULK_UPLOAD_MAX_ITEMS
-        if len(items) > limit:
-            raise PayloadTooLarge(f"At most {limit} customers per upload.")
-        rows: list[dict[str, Any] | ValidationError] = []
-        for item in items:
-            try:
-                rows.append(twc_to_domain(item))
-            except ValidationError as error:
-                rows.append(error)
-        results = customer_bulk_upsert(
-            store=self.store,
-            rows=rows,
-            mode=BulkMode.CREATE,
-            default_state=Customer.State.INVITED,
-            all_or_nothing=True,
-        )
-        errors = [
-            entry
-            for index, result in enumerate(results)
-            for error in result.errors
-            for entry in (
-                django_errors(error, index=index)
-                if isinstance(error, ValidationError)
-                else [domain_field_error(type(error), error.field, index=index)]
-            )
-        ]
-        if errors:
-            raise FieldErrors(errors)
-        by_reference = {
-            customer.reference: customer
-            for customer in customers_with_addresses(
-                customers_live().filter(
-                    store=self.store, reference__in=[result.reference for result in results]
-                )
-            )
-        }
-        body = [customer_to_twc(by_reference[result.reference]) for result in results]
-        return Response(body, status=status.HTTP_201_CREATED)
-
-
-class CustomerValidateView(IntegrationAPIView):
-    """`POST /api/v2/customers/validate`: the checks of create, nothing written."""
-
-    queryset = Customer.objects.none()
-
-    def post(self, request: Request) -> Response:
+    @extend_schema(operation_id="api_v2_customers_validate_create")
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="validate",
+        url_name="integration-customers-validate",
+    )
+    def validate(self, request: Request) -> Response:
+        """`POST /api/v2/customers/validate`: the checks of create, nothing written."""
         _validate_single(self.store, self.json_body(request, dict))
         return Response({"valid": True})
 
-
-def _validate_single(store: Store, item: dict[str, Any]) -> None:
-    """The checks of `customer_create` (build, then uniqueness), errors without `index`."""
-    try:
-        _check_batch(store, [item], lambda fields: customer_build(store=store, **fields))
-    except FieldErrors as error:
-        raise FieldErrors(
-            [{k: v for k, v in entry.items() if k != "index"} for entry in error.errors]
-        ) from None
-
-
-class CustomerSearchView(IntegrationAPIView):
-    """`GET /api/v2/customers/search`: AND of the given criteria, at most `limit` rows."""
-
-    queryset = Customer.objects.none()
-
-    def get(self, request: Request) -> Response:
+    @extend_schema(operation_id="api_v2_customers_search_retrieve")
+    @action(
+        detail=False, methods=["get"], url_path="search", url_name="integration-customers-search"
+    )
+    def search(self, request: Request) -> Response:
+        """`GET /api/v2/customers/search`: AND of the given criteria, at most `limit` rows."""
         params = request.query_params
         criteria: dict[str, Any] = {
             argument: params[name].strip()
@@ -246,41 +207,41 @@ class CustomerSearchView(IntegrationAPIView):
             return SEARCH_LIMIT_DEFAULT
         return min(int(raw), SEARCH_LIMIT_MAX)
 
-
-class CustomerDetailView(IntegrationAPIView):
-    """`GET`/`DELETE /api/v2/customers/{id}` (the customer's uuid)."""
-
-    queryset = Customer.objects.none()
-
-    def get(self, request: Request, customer_id: str) -> Response:
-        return Response(customer_to_twc(customer_get(store=self.store, uuid=customer_id)))
-
-    def delete(self, request: Request, customer_id: str) -> Response:
-        customer_soft_delete(customer=customer_get(store=self.store, uuid=customer_id))
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class CustomerByRefView(IntegrationAPIView):
-    """`GET`/`DELETE /api/v2/customers/{customerRef}/ref`."""
-
-    queryset = Customer.objects.none()
-
-    def get(self, request: Request, reference: str) -> Response:
+    @extend_schema(operation_id="api_v2_customers_ref_retrieve")
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path=r"(?P<reference>[^/]+)/ref",
+        url_name="integration-customer-by-ref",
+    )
+    def by_ref(self, request: Request, reference: str) -> Response:
+        """`GET /api/v2/customers/{customerRef}/ref`."""
         return Response(customer_to_twc(customer_get(store=self.store, reference=reference)))
 
-    def delete(self, request: Request, reference: str) -> Response:
+    @by_ref.mapping.delete
+    @extend_schema(operation_id="api_v2_customers_ref_destroy")
+    def destroy_by_ref(self, request: Request, reference: str) -> Response:
+        """`DELETE /api/v2/customers/{customerRef}/ref`: a soft delete."""
         customer_soft_delete(customer=customer_get(store=self.store, reference=reference))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @extend_schema(operation_id="api_v2_customers_retrieve")
+    def retrieve(self, request: Request, uuid: str) -> Response:
+        return Response(customer_to_twc(customer_get(store=self.store, uuid=uuid)))
 
-class CustomerAddressView(IntegrationAPIView):
-    """`POST /api/v2/customers/{id}/address`: 201 with the whole customer."""
+    @extend_schema(operation_id="api_v2_customers_destroy")
+    def destroy(self, request: Request, uuid: str) -> Response:
+        """A soft delete (SPEC 1.5)."""
+        customer_soft_delete(customer=customer_get(store=self.store, uuid=uuid))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
-    # Adding an address needs the `add_address` permission.
-    queryset = Address.objects.none()
-
-    def post(self, request: Request, customer_id: str) -> Response:
-        customer = customer_get(store=self.store, uuid=customer_id)
+    @extend_schema(operation_id="api_v2_customers_address_create")
+    @action(
+        detail=True, methods=["post"], url_path="address", url_name="integration-customer-address"
+    )
+    def address(self, request: Request, uuid: str) -> Response:
+        """`POST /api/v2/customers/{id}/address`: 201 with the whole customer."""
+        customer = customer_get(store=self.store, uuid=uuid)
         fields = twc_address_to_domain(self.json_body(request, dict))
         try:
             address_create(customer=customer, **fields)
@@ -291,3 +252,63 @@ class CustomerAddressView(IntegrationAPIView):
             status=status.HTTP_201_CREATED,
             headers=_location(customer),
         )
+
+
+class CustomerUploadViewSet(IntegrationViewSet):
+    """`POST /api/v2/upload-customers`: all or nothing, every problem with its item index."""
+
+    collection_url_name = "integration-customers-upload"
+    queryset = Customer.objects.none()
+
+    @extend_schema(operation_id="api_v2_upload_customers_create")
+    def create(self, request: Request) -> Response:
+        items = self.json_body(request, list)
+        # Read per request so that the limit follows the settings (and test overrides).
+        limit = settings.BULK_UPLOAD_MAX_ITEMS
+        if len(items) > limit:
+            raise PayloadTooLarge(f"At most {limit} customers per upload.")
+        rows: list[dict[str, Any] | ValidationError] = []
+        for item in items:
+            try:
+                rows.append(twc_to_domain(item))
+            except ValidationError as error:
+                rows.append(error)
+        results = customer_bulk_upsert(
+            store=self.store,
+            rows=rows,
+            mode=BulkMode.CREATE,
+            default_state=Customer.State.INVITED,
+            all_or_nothing=True,
+        )
+        errors = [
+            entry
+            for index, result in enumerate(results)
+            for error in result.errors
+            for entry in (
+                django_errors(error, index=index)
+                if isinstance(error, ValidationError)
+                else [domain_field_error(type(error), error.field, index=index)]
+            )
+        ]
+        if errors:
+            raise FieldErrors(errors)
+        by_reference = {
+            customer.reference: customer
+            for customer in customers_with_addresses(
+                customers_live().filter(
+                    store=self.store, reference__in=[result.reference for result in results]
+                )
+            )
+        }
+        body = [customer_to_twc(by_reference[result.reference]) for result in results]
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+def _validate_single(store: Store, item: dict[str, Any]) -> None:
+    """The checks of `customer_create` (build, then uniqueness), errors without `index`."""
+    try:
+        _check_batch(store, [item], lambda fields: customer_build(store=store, **fields))
+    except FieldErrors as error:
+        raise FieldErrors(
+            [{k: v for k, v in entry.items() if k != "index"} for entry in error.errors]
+        ) from None

@@ -1,7 +1,7 @@
 """Storefront `customers` resource: registration, the caller's profile, anonymization (SPEC 4).
 
 The resource id is the customer reference. A customer reaches only itself: reading another
-reference answers 402, writing to it 411 (`StorefrontView.own_customer`).
+reference answers 402, writing to it 411 (`StorefrontViewSet.own_customer`).
 """
 
 from typing import Any
@@ -19,7 +19,7 @@ from config.api.storefront import (
     NullableCharField,
     StorefrontDateTimeField,
     StorefrontError,
-    StorefrontView,
+    StorefrontViewSet,
     jsonapi_request,
     jsonapi_response,
     request_attributes,
@@ -86,7 +86,7 @@ class CustomerUpdateInputSerializer(serializers.Serializer):
         return value or None
 
 
-def customer_resource(view: StorefrontView, customer: Customer) -> dict[str, Any]:
+def customer_resource(view: StorefrontViewSet, customer: Customer) -> dict[str, Any]:
     path = reverse("storefront-customer", kwargs={"reference": customer.reference})
     return resource(
         resource_type=RESOURCE_TYPE,
@@ -116,9 +116,16 @@ SEED_CUSTOMER = {
 }
 
 
-class CustomerCollectionView(StorefrontView):
-    """`POST /customers` registers (anonymous); `GET /customers` lists the caller only."""
+class CustomerViewSet(StorefrontViewSet):
+    """`/customers`: registration (anonymous) and the caller's own customer resource.
 
+    `GET /customers` lists the caller only; `/customers/{reference}` reads, edits and
+    anonymizes the caller itself.
+    """
+
+    collection_url_name = "storefront-customers"
+    item_url_name = "storefront-customer"
+    lookup_field = "reference"
     public_methods = frozenset({"POST"})
     throttled_methods = frozenset({"POST"})
 
@@ -153,7 +160,8 @@ class CustomerCollectionView(StorefrontView):
             ),
         ],
     )
-    def post(self, request: Request) -> Response:
+    def create(self, request: Request) -> Response:
+        """`POST /customers` registers a customer (anonymous)."""
         attributes = request_attributes(request, RESOURCE_TYPE)
         serializer = CustomerRegistrationInputSerializer(data=attributes)
         serializer.is_valid(raise_exception=True)
@@ -179,7 +187,8 @@ class CustomerCollectionView(StorefrontView):
             **ERROR_RESPONSES,
         },
     )
-    def get(self, request: Request) -> Response:
+    def list(self, request: Request) -> Response:
+        """`GET /customers` lists the caller only."""
         customer = self.current_customer()
         return Response(
             {
@@ -189,16 +198,12 @@ class CustomerCollectionView(StorefrontView):
         )
 
     @extend_schema(exclude=True)
-    def patch(self, request: Request) -> Response:
+    def collection_partial_update(self, request: Request) -> Response:
         raise StorefrontError("405")
 
     @extend_schema(exclude=True)
-    def delete(self, request: Request) -> Response:
+    def collection_destroy(self, request: Request) -> Response:
         raise StorefrontError("405")
-
-
-class CustomerDetailView(StorefrontView):
-    """The caller's own customer resource: read, edit, anonymize."""
 
     @extend_schema(
         operation_id="storefront_customer_get",
@@ -206,7 +211,8 @@ class CustomerDetailView(StorefrontView):
         responses={200: CUSTOMER_DOCUMENT, **ERROR_RESPONSES},
         examples=[OpenApiExample("Customer", response_only=True, value=SEED_CUSTOMER)],
     )
-    def get(self, request: Request, reference: str) -> Response:
+    def retrieve(self, request: Request, reference: str) -> Response:
+        """The caller's own customer resource."""
         customer = self.own_customer(reference, reading=True)
         return Response({"data": customer_resource(self, customer)})
 
@@ -218,7 +224,8 @@ class CustomerDetailView(StorefrontView):
         ),
         responses={200: CUSTOMER_DOCUMENT, **ERROR_RESPONSES},
     )
-    def patch(self, request: Request, reference: str) -> Response:
+    def partial_update(self, request: Request, reference: str) -> Response:
+        """Edit the caller's own customer resource."""
         customer = self.own_customer(reference)
         attributes = request_attributes(request, RESOURCE_TYPE)
         serializer = CustomerUpdateInputSerializer(data=attributes)
@@ -231,7 +238,8 @@ class CustomerDetailView(StorefrontView):
         summary="Anonymize the caller's customer (SPEC 1.5)",
         responses={204: None, **ERROR_RESPONSES},
     )
-    def delete(self, request: Request, reference: str) -> Response:
+    def destroy(self, request: Request, reference: str) -> Response:
+        """Anonymize the caller's own customer (SPEC 1.5)."""
         customer = self.own_customer(reference)
         customer_anonymize(customer=customer)
         return Response(status=204)

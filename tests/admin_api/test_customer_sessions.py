@@ -7,6 +7,7 @@ from django.test import RequestFactory
 from rest_framework.test import APIClient
 
 from accounts.models import CustomerSession
+from customers.services import customer_set_state
 from tests.factories.customers import CustomerFactory
 
 LOGIN = "/customer/login"
@@ -262,8 +263,6 @@ def test_a_staff_admin_session_key_is_not_a_customer_session(client, staff_user,
 
 def test_a_disabled_customer_session_stops_working(customer, customer_sid, session_client):
     # given
-    from customers.services import customer_set_state
-
     customer_set_state(customer=customer, state="disabled")
 
     # when

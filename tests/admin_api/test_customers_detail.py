@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 from django.contrib.auth.hashers import check_password
+from rest_framework.test import APIClient
 
 from accounts.models import CustomerRefreshToken, CustomerSession
 from accounts.sessions import customer_session_start
@@ -330,8 +331,6 @@ def test_customer_password_change_ends_other_sessions_and_tokens(customer, custo
     # given
     other_sid = customer_session_start(customer=customer)
     customer_tokens_issue(customer=customer)
-    from rest_framework.test import APIClient
-
     client = APIClient()
     client.credentials(HTTP_X_SESSION_ID=customer_sid)
 

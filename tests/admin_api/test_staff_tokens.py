@@ -1,6 +1,7 @@
 """POST /api/auth/token and /api/auth/token/refresh: staff JWTs (SPEC 3)."""
 
 import pytest
+from django.contrib.auth.models import User
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from accounts.tokens import customer_tokens_issue
@@ -37,8 +38,6 @@ def test_staff_obtains_a_pair_that_lists_customers(api_client, staff_user, custo
 def test_token_failures_are_401(api_client, make_staff, username, password, is_staff, is_active):
     # given
     make_staff(username="staff", is_active=is_active)
-    from django.contrib.auth.models import User
-
     User.objects.filter(username="staff").update(is_staff=is_staff)
 
     # when

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
 from accounts.tokens import customer_tokens_issue
-from addresses.api.storefront import AddressDetailView
+from addresses.api.storefront import AddressViewSet
 from addresses.models import Address
 from config.api.storefront import storefront_exception_handler
 from tests.factories.customers import AddressFactory, CustomerFactory
@@ -496,7 +496,7 @@ def test_address_routes_without_a_token_answer_002(api_client, seed_addresses, m
 def test_a_failed_address_save_answers_409(exc):
     # given: no request reaches these today (the services check first); the mapping is
     # still the contract for a save that the database refuses
-    context = {"view": AddressDetailView()}
+    context = {"view": AddressViewSet()}
 
     # when
     response = storefront_exception_handler(exc, context)

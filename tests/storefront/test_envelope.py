@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
-from accounts.api.storefront import CustomerPasswordView, RestorePasswordView
+from accounts.api.storefront import CustomerPasswordViewSet, RestorePasswordViewSet
 from accounts.tokens import (
     CUSTOMER,
     CUSTOMER_CLAIM,
@@ -19,9 +19,10 @@ from accounts.tokens import (
 )
 from addresses.models import Address
 from config.api.storefront import CATALOGUE, ERROR_MAP, storefront_exception_handler
-from customers.api.storefront import CustomerDetailView
+from customers.api.storefront import CustomerViewSet
 from customers.errors import ReferenceImmutable
 from customers.models import Customer
+from tests.factories.customers import AddressFactory
 from tests.storefront.conftest import MEDIA_TYPE, client_with_token, errors
 
 POST_DATA_INVALID = errors(None, 400, "Post data is invalid.")
@@ -55,8 +56,6 @@ def state():
 
 @pytest.fixture
 def address(customer):
-    from tests.factories.customers import AddressFactory
-
     return AddressFactory(customer=customer)
 
 
@@ -244,9 +243,9 @@ def test_another_authorization_scheme_counts_as_missing(api_client, customer):
 @pytest.mark.parametrize(
     ("view_class", "code"),
     [
-        pytest.param(CustomerDetailView, "410", id="customer_case"),
-        pytest.param(CustomerPasswordView, "407", id="password_change_case"),
-        pytest.param(RestorePasswordView, "407", id="password_restore_case"),
+        pytest.param(CustomerViewSet, "410", id="customer_case"),
+        pytest.param(CustomerPasswordViewSet, "407", id="password_change_case"),
+        pytest.param(RestorePasswordViewSet, "407", id="password_restore_case"),
     ],
 )
 @pytest.mark.parametrize(
