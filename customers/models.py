@@ -31,11 +31,14 @@ class Store(models.Model):
     name = models.CharField(max_length=100)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # The highest number handed out in `{code}--{n}` references; only ever grows.
+    # The highest number handed out in `{code}--{n}` references, on databases without
+    # sequences (SQLite). PostgreSQL numbers from a sequence per store instead, so that no
+    # writer waits for another's transaction (customers/references.py).
     last_reference_number = models.PositiveBigIntegerField(default=0, editable=False)
-    # How many of its customers are live (not soft-deleted): the exact total of unfiltered
-    # customer lists without counting millions of rows. Kept by database triggers on
-    # customers_customer (migration 0005), so every write path keeps it true, COPY included.
+    # How many of its customers were live (not soft-deleted) at the last fold. Triggers on
+    # customers_customer record every change as a `LiveCustomerDelta` row (insert-only, so
+    # writers share no row); the exact count is this plus the store's pending deltas, and a
+    # fold moves the deltas in here (customers/live_totals.py).
     live_customers = models.PositiveBigIntegerField(default=0, editable=False)
     # Staff limited to some stores are listed here; staff listed nowhere see every store.
     staff = models.ManyToManyField(
@@ -65,6 +68,27 @@ class Store(models.Model):
                 if not field.primary_key and field.name not in self.COUNTERS
             ]
         super().save(*args, **kwargs)
+
+
+class LiveCustomerDelta(models.Model):
+    """A change of a store's live customer count not yet folded into `Store.live_customers`.
+
+    Written only by the triggers of migration 0009 (one row per statement on PostgreSQL,
+    one per row on SQLite) and deleted only by the fold.
+    """
+
+    # No database constraint: rows come only from the triggers, and a check per write
+    # would read the store row that writers are meant to leave alone.
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    delta = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.store_id}: {self.delta:+d}"
 
 
 class CustomerGroup(models.Model):

@@ -15,8 +15,8 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import CharField, F, ProtectedError, Value
-from django.db.models.functions import Greatest, Lower
+from django.db.models import CharField, ProtectedError, Value
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from addresses.models import Address
@@ -32,6 +32,7 @@ from customers.errors import (
 )
 from customers.lock_objects import customer_lock
 from customers.models import DEFAULT_GROUP_ID, Customer, CustomerGroup, Store
+from customers.references import references_assign
 
 # Domain fields a caller may set on create or update (besides the password and reference).
 CUSTOMER_FIELDS = frozenset(
@@ -301,31 +302,7 @@ def raise_for_integrity_error(error: IntegrityError) -> None:
 
 
 def _assign_references(store: Store, customers: list[Customer]) -> None:
-    """Give each customer without a reference the next `{STORE}--{n}`; numbers never repeat.
-
-    The counter row is updated in place (an atomic increment), so concurrent writers get
-    disjoint ranges; supplied references of the generated shape push the counter past them.
-    """
-    supplied = [
-        int(number)
-        for c in customers
-        if c.reference
-        for prefix, _, number in [c.reference.partition("--")]
-        if prefix == store.code and number.isdigit() and not number.startswith("0")
-    ]
-    if supplied:
-        Store.objects.filter(pk=store.pk).update(
-            last_reference_number=Greatest(F("last_reference_number"), max(supplied))
-        )
-    missing = [c for c in customers if not c.reference]
-    if not missing:
-        return
-    Store.objects.filter(pk=store.pk).update(
-        last_reference_number=F("last_reference_number") + len(missing)
-    )
-    last = Store.objects.values_list("last_reference_number", flat=True).get(pk=store.pk)
-    for number, customer in enumerate(missing, start=last - len(missing) + 1):
-        customer.reference = f"{store.code}--{number}"
+    references_assign(store=store, customers=customers)
 
 
 def _save_draft(draft: CustomerDraft) -> Customer:
