@@ -48,7 +48,12 @@ LIST_ROWS = (
     "FROM customers_customer WHERE id = ANY(%(ids)s) ORDER BY id DESC"
 )
 COUNT = "SELECT count(*) FROM customers_customer WHERE deleted_at IS NULL {where}"
-LIVE_COUNT = "SELECT sum(live_customers) FROM customers_store"
+# As the app: each store's folded total plus its pending deltas (customers/live_totals.py).
+LIVE_COUNT = (
+    "SELECT sum(store.live_customers + COALESCE((SELECT sum(pending.delta) "
+    "FROM customers_livecustomerdelta AS pending WHERE pending.store_id = store.id), 0)) "
+    "FROM customers_store AS store"
+)
 # The expressions of the trigram indexes (customers migration 0003).
 KEYWORD = (
     "AND (UPPER(((first_name || ' ' || last_name))::text) LIKE UPPER(%(kw)s) "
