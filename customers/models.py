@@ -4,10 +4,11 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth.hashers import is_password_usable, make_password
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -22,6 +23,15 @@ REFERENCE_VALIDATOR = RegexValidator(
     "invalid",
 )
 DEFAULT_GROUP_ID = 1
+# `first_name || ' ' || last_name`: no `Concat`, whose COALESCE around each part no index
+# would match (both columns are NOT NULL).
+SEARCH_FULL_NAME = Func(
+    F("first_name"),
+    Value(" "),
+    F("last_name"),
+    arg_joiner=" || ",
+    template="(%(expressions)s)",
+)
 
 
 class Store(models.Model):
@@ -139,7 +149,10 @@ class Customer(TimeStampedModel):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(max_length=64, validators=[REFERENCE_VALIDATOR])
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="customers")
+    # No index of its own: the reference constraint (store, reference) leads with it.
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="customers", db_index=False
+    )
     email = models.EmailField(max_length=254)
     password = models.CharField(max_length=128, editable=False)
     salutation = models.CharField(max_length=3, choices=Salutation.choices, blank=True)
@@ -219,15 +232,42 @@ class Customer(TimeStampedModel):
                 name="customers_customer_optin_level_valid",
             ),
         ]
+        # Every index serves a query the product runs (tests/customers/test_indexes.py
+        # shows each one in its plan). Lookups by uuid, by reference, email, phone and
+        # mobile in a store, and by id go through the unique constraints and keys above.
         indexes = [
+            # Lists ordered or filtered by creation date (`created_after`, `ordering`).
             models.Index(fields=["created_at", "id"], name="customers_customer_created_idx"),
-            models.Index(fields=["deleted_at"], name="customers_customer_deleted_idx"),
+            # The admin's "soft-deleted" filter; live rows (nearly all) are not in it, so
+            # inserting a customer never writes it.
+            models.Index(
+                fields=["deleted_at"],
+                condition=Q(deleted_at__isnull=False),
+                name="customers_customer_deleted",
+            ),
             # Live customers by id: the default order of the lists, read index-only however
             # deep the page (the list pages take the page's keys first, then its rows).
             models.Index(
                 fields=["id"],
                 condition=Q(deleted_at__isnull=True),
                 name="customers_customer_live_id_idx",
+            ),
+            # The same for staff limited to some stores.
+            models.Index(
+                fields=["store", "id"],
+                condition=Q(deleted_at__isnull=True),
+                name="customers_customer_live_store",
+            ),
+            # `keyword` search: a case-insensitive substring of each of these expressions,
+            # spelled as customers/filters.py queries them (PostgreSQL only).
+            *(
+                GinIndex(OpClass(Upper(expression), name="gin_trgm_ops"), name=name)
+                for name, expression in (
+                    ("customers_customer_name_trgm", SEARCH_FULL_NAME),
+                    ("customers_customer_email_trgm", F("email")),
+                    ("customers_customer_phone_trgm", F("phone")),
+                    ("customers_customer_ref_trgm", F("reference")),
+                )
             ),
         ]
 
