@@ -1,8 +1,11 @@
 """customers.references: `{STORE}--{n}` references, never handed out twice (SPEC 1.2)."""
 
+import threading
+
 import pytest
 from django.db import connection, transaction
 
+from customers.models import Store
 from customers.references import (
     RESERVABLE_MAX,
     references_allocate,
@@ -99,3 +102,51 @@ def test_numbers_of_a_rolled_back_write_are_never_handed_out_again(store):
     # then: a gap, never a repeat
     assert after == ["DE--3"]
     assert references_last_number(store=store) == 3
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent connections")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_allocations_and_reservations_never_repeat_a_number():
+    # given: four writers in one store, each allocating and reserving in its own transaction
+    store = Store.objects.get(code="DE")
+    taken: list[list[str]] = []
+    # (reserved number, the numbers its thread allocated right after the reservation)
+    reservations: list[tuple[int, list[int]]] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(4, timeout=20)
+
+    def writer(offset: int) -> None:
+        mine: list[str] = []
+        try:
+            start.wait()
+            for round_ in range(40):
+                with transaction.atomic():
+                    mine += references_allocate(store=store, count=5)
+                    if round_ % 10 == offset:
+                        number = references_last_number(store=store) + 3
+                        references_reserve_supplied(store=store, references=[f"DE--{number}"])
+                        after = references_allocate(store=store, count=1)
+                        mine += after
+                        reservations.append((number, [int(r.split("--")[1]) for r in after]))
+        except BaseException as error:  # reported to the test thread
+            errors.append(error)
+        finally:
+            taken.append(mine)
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(offset,)) for offset in range(4)]
+
+    # when
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    # then
+    assert errors == []
+    numbers = [int(reference.split("--")[1]) for mine in taken for reference in mine]
+    assert len(numbers) == len(set(numbers)) == 4 * 40 * 5 + 4 * 4
+    # A reservation never moves the numbering back: what follows it is past it.
+    assert len(reservations) == 16
+    assert all(min(after) > number for number, after in reservations)
+    assert references_last_number(store=store) == max(numbers)
