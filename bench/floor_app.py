@@ -54,7 +54,7 @@ LIVE_COUNT = (
     "FROM customers_livecustomerdelta AS pending WHERE pending.store_id = store.id), 0)) "
     "FROM customers_store AS store"
 )
-# The expressions of the trigram indexes (customers migration 0003).
+# The expressions of the trigram indexes (Customer.Meta, built by customers migration 0010).
 KEYWORD = (
     "AND (UPPER(((first_name || ' ' || last_name))::text) LIKE UPPER(%(kw)s) "
     "OR UPPER(email::text) LIKE UPPER(%(kw)s) OR UPPER(phone::text) LIKE UPPER(%(kw)s) "
