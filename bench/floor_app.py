@@ -48,8 +48,13 @@ LIST_ROWS = (
     "FROM customers_customer WHERE id = ANY(%(ids)s) ORDER BY id DESC"
 )
 COUNT = "SELECT count(*) FROM customers_customer WHERE deleted_at IS NULL {where}"
-LIVE_COUNT = "SELECT sum(live_customers) FROM customers_store"
-# The expressions of the trigram indexes (customers migration 0003).
+# As the app: each store's folded total plus its pending deltas (customers/live_totals.py).
+LIVE_COUNT = (
+    "SELECT sum(store.live_customers + COALESCE((SELECT sum(pending.delta) "
+    "FROM customers_livecustomerdelta AS pending WHERE pending.store_id = store.id), 0)) "
+    "FROM customers_store AS store"
+)
+# The expressions of the trigram indexes (Customer.Meta, built by customers migration 0010).
 KEYWORD = (
     "AND (UPPER(((first_name || ' ' || last_name))::text) LIKE UPPER(%(kw)s) "
     "OR UPPER(email::text) LIKE UPPER(%(kw)s) OR UPPER(phone::text) LIKE UPPER(%(kw)s) "

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, time, timedelta
 
 import django_filters
 from django import forms
-from django.db.models import CharField, F, Func, OrderBy, Q, QuerySet, Value
+from django.db.models import F, Func, OrderBy, Q, QuerySet
 from django.db.models.functions import Coalesce, Lower
 
-from customers.models import Customer, CustomerState, Store
+from customers.models import SEARCH_FULL_NAME, Customer, CustomerState, Store
 
 # Largest value a bigint primary key can hold; larger ids would overflow the database driver.
 MAX_ID = 2**63 - 1
@@ -44,19 +44,12 @@ class IsoDateFilter(django_filters.DateFilter):
 
 
 def full_name_expression() -> Func:
-    """`first_name || ' ' || last_name`, spelled exactly as the trigram index of 0003.
+    """`first_name || ' ' || last_name`, the expression of the name's trigram index.
 
-    Not `Concat`: on PostgreSQL it wraps every part in COALESCE, which no index matches, and
-    both columns are NOT NULL anyway.
+    One definition (`customers.models.SEARCH_FULL_NAME`) serves the index and the queries,
+    so that they cannot drift apart.
     """
-    return Func(
-        F("first_name"),
-        Value(" "),
-        F("last_name"),
-        template="(%(expressions)s)",
-        arg_joiner=" || ",
-        output_field=CharField(),
-    )
+    return SEARCH_FULL_NAME.copy()
 
 
 def _day_start(day) -> datetime:
@@ -99,7 +92,7 @@ class CustomerFilter(django_filters.FilterSet):
         if not term:
             return queryset
         # One predicate per column, each served by its own trigram index on PostgreSQL
-        # (migration 0003); the name is matched as "first last" so "john smi" finds it.
+        # (Customer.Meta); the name is matched as "first last" so "john smi" finds it.
         return queryset.alias(search_name=full_name_expression()).filter(
             Q(search_name__icontains=term)
             | Q(email__icontains=term)

@@ -4,10 +4,11 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth.hashers import is_password_usable, make_password
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -22,6 +23,15 @@ REFERENCE_VALIDATOR = RegexValidator(
     "invalid",
 )
 DEFAULT_GROUP_ID = 1
+# `first_name || ' ' || last_name`: no `Concat`, whose COALESCE around each part no index
+# would match (both columns are NOT NULL).
+SEARCH_FULL_NAME = Func(
+    F("first_name"),
+    Value(" "),
+    F("last_name"),
+    arg_joiner=" || ",
+    template="(%(expressions)s)",
+)
 
 
 class Store(models.Model):
@@ -31,11 +41,14 @@ class Store(models.Model):
     name = models.CharField(max_length=100)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # The highest number handed out in `{code}--{n}` references; only ever grows.
+    # The highest number handed out in `{code}--{n}` references, on databases without
+    # sequences (SQLite). PostgreSQL numbers from a sequence per store instead, so that no
+    # writer waits for another's transaction (customers/services/references.py).
     last_reference_number = models.PositiveBigIntegerField(default=0, editable=False)
-    # How many of its customers are live (not soft-deleted): the exact total of unfiltered
-    # customer lists without counting millions of rows. Kept by database triggers on
-    # customers_customer (migration 0005), so every write path keeps it true, COPY included.
+    # How many of its customers were live (not soft-deleted) at the last fold. Triggers on
+    # customers_customer record every change as a `LiveCustomerDelta` row (insert-only, so
+    # writers share no row); the exact count is this plus the store's pending deltas, and a
+    # fold moves the deltas in here (customers/live_totals.py).
     live_customers = models.PositiveBigIntegerField(default=0, editable=False)
     # Staff limited to some stores are listed here; staff listed nowhere see every store.
     staff = models.ManyToManyField(
@@ -65,6 +78,27 @@ class Store(models.Model):
                 if not field.primary_key and field.name not in self.COUNTERS
             ]
         super().save(*args, **kwargs)
+
+
+class LiveCustomerDelta(models.Model):
+    """A change of a store's live customer count not yet folded into `Store.live_customers`.
+
+    Written only by the triggers of migration 0009 (one row per statement on PostgreSQL,
+    one per row on SQLite) and deleted only by the fold.
+    """
+
+    # No database constraint: rows come only from the triggers, and a check per write
+    # would read the store row that writers are meant to leave alone.
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    delta = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.store_id}: {self.delta:+d}"
 
 
 class CustomerGroup(models.Model):
@@ -115,7 +149,10 @@ class Customer(TimeStampedModel):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(max_length=64, validators=[REFERENCE_VALIDATOR])
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="customers")
+    # No index of its own: the reference constraint (store, reference) leads with it.
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="customers", db_index=False
+    )
     email = models.EmailField(max_length=254)
     password = models.CharField(max_length=128, editable=False)
     salutation = models.CharField(max_length=3, choices=Salutation.choices, blank=True)
@@ -195,15 +232,42 @@ class Customer(TimeStampedModel):
                 name="customers_customer_optin_level_valid",
             ),
         ]
+        # Every index serves a query the product runs (tests/customers/test_indexes.py
+        # shows each one in its plan). Lookups by uuid, by reference, email, phone and
+        # mobile in a store, and by id go through the unique constraints and keys above.
         indexes = [
+            # Lists ordered or filtered by creation date (`created_after`, `ordering`).
             models.Index(fields=["created_at", "id"], name="customers_customer_created_idx"),
-            models.Index(fields=["deleted_at"], name="customers_customer_deleted_idx"),
+            # The admin's "soft-deleted" filter; live rows (nearly all) are not in it, so
+            # inserting a customer never writes it.
+            models.Index(
+                fields=["deleted_at"],
+                condition=Q(deleted_at__isnull=False),
+                name="customers_customer_deleted",
+            ),
             # Live customers by id: the default order of the lists, read index-only however
             # deep the page (the list pages take the page's keys first, then its rows).
             models.Index(
                 fields=["id"],
                 condition=Q(deleted_at__isnull=True),
                 name="customers_customer_live_id_idx",
+            ),
+            # The same for staff limited to some stores.
+            models.Index(
+                fields=["store", "id"],
+                condition=Q(deleted_at__isnull=True),
+                name="customers_customer_live_store",
+            ),
+            # `keyword` search: a case-insensitive substring of each of these expressions,
+            # spelled as customers/filters.py queries them (PostgreSQL only).
+            *(
+                GinIndex(OpClass(Upper(expression), name="gin_trgm_ops"), name=name)
+                for name, expression in (
+                    ("customers_customer_name_trgm", SEARCH_FULL_NAME),
+                    ("customers_customer_email_trgm", F("email")),
+                    ("customers_customer_phone_trgm", F("phone")),
+                    ("customers_customer_ref_trgm", F("reference")),
+                )
             ),
         ]
 

@@ -10,12 +10,13 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import Lower
 
 from addresses.models import Address
 from customers.errors import CustomerNotFound, InvalidFilter, StoreForbidden, StoreNotFound
 from customers.filters import CustomerFilter, order_without_indexes
+from customers.live_totals import live_total
 from customers.models import Customer, Store
 
 
@@ -158,8 +159,8 @@ def customer_list(*, filters: Mapping[str, Any], user: AbstractBaseUser) -> Cust
     """Live customers of the stores `user` may see, matching `filters`, ordered, and how many.
 
     `filters` use domain names (see CustomerFilter). Without a narrowing filter the total is
-    the sum of the stores' `live_customers`, so that the first page of millions of customers
-    does not count them all.
+    the stores' live totals (customers/live_totals.py), so that the first page of millions of
+    customers does not count them all.
 
     Raises:
         InvalidFilter: a filter or ordering value is invalid; `field` names the filter.
@@ -192,7 +193,7 @@ def customer_list(*, filters: Mapping[str, Any], user: AbstractBaseUser) -> Cust
         counted = counted.filter(pk=store.pk)
     elif assigned is not None:
         counted = counted.filter(pk__in=assigned)
-    return CustomerList(customers, counted.aggregate(total=Sum("live_customers"))["total"] or 0)
+    return CustomerList(customers, live_total(stores=counted))
 
 
 SEARCH_LIMIT_MAX = 100

@@ -1,26 +1,20 @@
-"""Indexes for the Admin API's customer list (SPEC 11), on PostgreSQL only.
+"""The trigram extension and the email statistics for the Admin API's customer list (SPEC 11).
 
-The `keyword` search is a case-insensitive substring match (`UPPER(col) LIKE UPPER('%t%')`)
-on the full name, email, phone and reference; a GIN `gin_trgm_ops` index on each of those
-exact expressions lets PostgreSQL answer it without reading the whole table. A partial index
-serves the counts and pages of staff limited to some stores, and expression statistics fix
-the plan of the `email` filter. Other databases get nothing (SQLite is not the production
-target and has no trigram indexes).
+PostgreSQL only. The `keyword` search (`UPPER(col) LIKE UPPER('%t%')` on the full name,
+email, phone and reference) is served by trigram GIN indexes, which this migration used to
+create in raw SQL, with the partial live-by-store index; they are declared in
+`Customer.Meta` now and built by 0010 (which keeps those that a database has already).
+Other databases get nothing (SQLite is not the production target).
 """
 
 from django.db import migrations
 
-INDEXES = {
-    "customers_customer_name_trgm": (
-        "UPPER(((first_name || ' ' || last_name))::text) gin_trgm_ops"
-    ),
-    "customers_customer_email_trgm": "UPPER((email)::text) gin_trgm_ops",
-    "customers_customer_phone_trgm": "UPPER((phone)::text) gin_trgm_ops",
-    "customers_customer_reference_trgm": "UPPER((reference)::text) gin_trgm_ops",
-}
-
-
-# Live customers of some stores, by id: counts and id-ordered pages of store-limited staff.
+INDEXES = (
+    "customers_customer_name_trgm",
+    "customers_customer_email_trgm",
+    "customers_customer_phone_trgm",
+    "customers_customer_reference_trgm",
+)
 LIVE_STORE_INDEX = "customers_customer_live_store_idx"
 EMAIL_STATISTICS = "customers_customer_email_lower_stats"
 
@@ -29,14 +23,6 @@ def create_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    for name, expression in INDEXES.items():
-        schema_editor.execute(
-            f"CREATE INDEX IF NOT EXISTS {name} ON customers_customer USING gin ({expression})"
-        )
-    schema_editor.execute(
-        f"CREATE INDEX IF NOT EXISTS {LIVE_STORE_INDEX} ON customers_customer (store_id, id) "
-        "WHERE deleted_at IS NULL"
-    )
     if schema_editor.connection.pg_version >= 140000:
         # The email index is partial, so the planner has no statistics on lower(email) and
         # guesses thousands of matches for an `?email=` filter, then walks the whole primary

@@ -1,38 +1,101 @@
-"""Customer reference allocation (`{STORE}--{n}`)."""
+"""Customer references: `{STORE_CODE}--{n}` numbers that are never handed out twice (SPEC 1.2).
 
-from typing import Any
+On PostgreSQL each store numbers from its own sequence (migration 0009): taking numbers
+waits for no other transaction, so a writer never queues behind an open import batch. A
+number taken by a transaction that rolls back is not reused: references may have gaps, never
+repeats. Elsewhere (SQLite) the store's `last_reference_number` is the counter; SQLite
+serialises writers anyway.
 
+A supplied reference of the generated shape (`DE--42`) moves the numbering past it, so that
+a generated reference never collides with it.
+"""
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from django.db import connection
 from django.db.models import F
 from django.db.models.functions import Greatest
 
-from customers.models import Customer, Store
+from customers.models import Store
+
+# Supplied numbers above this do not move the numbering: one request could otherwise use up
+# a store's numbers (a bigint sequence ends at about 9.2e18), and generated numbers would
+# need a quadrillion customers to reach them.
+RESERVABLE_MAX = 10**15
 
 
-def references_assign(*, store: Store, customers: list[Customer] | list[Any]) -> None:
-    """Give each customer without a reference the next `{STORE}--{n}`; numbers never repeat.
+class HasReference(Protocol):
+    reference: str
 
-    `customers` are unsaved `Customer`s or `CustomerRow`s (anything with a `reference`).
 
-    The counter row is updated in place (an atomic increment), so concurrent writers get
-    disjoint ranges; supplied references of the generated shape push the counter past them.
+def references_assign(*, store: Store, customers: Sequence[HasReference]) -> None:
+    """Give each of `customers` without a reference the next `{STORE}--{n}`, in order.
+
+    Supplied references of the generated shape move the numbering past them first, so the
+    generated ones never collide with them (nor with each other, whoever writes at the
+    same time).
     """
-    supplied = [
-        int(number)
-        for c in customers
-        if c.reference
-        for prefix, _, number in [c.reference.partition("--")]
-        if prefix == store.code and number.isdigit() and not number.startswith("0")
-    ]
-    if supplied:
-        Store.objects.filter(pk=store.pk).update(
-            last_reference_number=Greatest(F("last_reference_number"), max(supplied))
-        )
-    missing = [c for c in customers if not c.reference]
-    if not missing:
-        return
-    Store.objects.filter(pk=store.pk).update(
-        last_reference_number=F("last_reference_number") + len(missing)
+    references_reserve_supplied(
+        store=store, references=[c.reference for c in customers if c.reference]
     )
-    last = Store.objects.values_list("last_reference_number", flat=True).get(pk=store.pk)
-    for number, customer in enumerate(missing, start=last - len(missing) + 1):
-        customer.reference = f"{store.code}--{number}"
+    missing = [c for c in customers if not c.reference]
+    for customer, reference in zip(
+        missing, references_allocate(store=store, count=len(missing)), strict=True
+    ):
+        customer.reference = reference
+
+
+def references_allocate(*, store: Store, count: int) -> list[str]:
+    """`count` new references of `store`, in ascending order; none was handed out before."""
+    if count <= 0:
+        return []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT customers_reference_allocate(%s, %s)", [store.pk, count])
+            numbers = sorted(number for (number,) in cursor.fetchall())
+    else:
+        Store.objects.filter(pk=store.pk).update(
+            last_reference_number=F("last_reference_number") + count
+        )
+        last = Store.objects.values_list("last_reference_number", flat=True).get(pk=store.pk)
+        numbers = list(range(last - count + 1, last + 1))
+    return [f"{store.code}--{number}" for number in numbers]
+
+
+def references_reserve_supplied(*, store: Store, references: Iterable[str]) -> None:
+    """Move `store`'s numbering past every reference of the generated shape in `references`.
+
+    Others (`ERP-7`, `AT--3` in store DE, `DE--007`) cannot collide with a generated one and
+    change nothing.
+    """
+    number = max((_generated_number(r, store.code) for r in references), default=0)
+    if number <= 0:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT customers_reference_reserve(%s, %s)", [store.pk, number])
+    else:
+        Store.objects.filter(pk=store.pk).update(
+            last_reference_number=Greatest(F("last_reference_number"), number)
+        )
+
+
+def references_last_number(*, store: Store) -> int:
+    """The highest number `store` has handed out or reserved (0 before the first)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT customers_reference_last(%s)", [store.pk])
+            return cursor.fetchone()[0]
+    return Store.objects.values_list("last_reference_number", flat=True).get(pk=store.pk)
+
+
+def _generated_number(reference: str, code: str) -> int:
+    """`n` when `reference` is `{code}--{n}` as generated (no leading zero), else 0."""
+    prefix, separator, number = reference.partition("--")
+    if prefix != code or not separator or not number.isascii() or not number.isdigit():
+        return 0
+    if number.startswith("0") or len(number) > len(str(RESERVABLE_MAX)):
+        return 0
+    value = int(number)
+    return value if value <= RESERVABLE_MAX else 0

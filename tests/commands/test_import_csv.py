@@ -5,10 +5,12 @@ from datetime import UTC, date, datetime
 import pytest
 from django.contrib.auth.hashers import check_password
 from django.core.management import call_command
+from django.db import connection
 
 from addresses.models import Address
-from customers.models import Customer, Store
+from customers.models import Customer
 from customers.services import bulk
+from customers.services.references import references_last_number
 from tests.commands.conftest import run_command
 from tests.factories.customers import AddressFactory, CustomerFactory
 
@@ -95,7 +97,7 @@ def test_import_creates_customers_with_addresses(store, write_csv):
     assert ben.has_usable_password() is False
     assert ben.email_verified_at is None
     assert ben.addresses.count() == 0
-    assert Store.objects.get(pk=store.pk).last_reference_number == 1
+    assert references_last_number(store=store) == 1
 
 
 def test_import_reads_consecutive_rows_of_one_reference_as_one_customer(store, write_csv):
@@ -254,7 +256,8 @@ def test_dry_run_writes_nothing(store, write_csv):
     assert summary(2, created=1, failed=1, dry=True).fullmatch(last_line(result.stdout))
     assert Customer.objects.count() == 0
     assert Address.objects.count() == 0
-    assert Store.objects.get(pk=store.pk).last_reference_number == 0
+    # A sequence does not roll back: on PostgreSQL the dry run leaves a gap in the numbering.
+    assert references_last_number(store=store) == (1 if connection.vendor == "postgresql" else 0)
 
 
 def test_update_existing_updates_matched_customers(store, write_csv):

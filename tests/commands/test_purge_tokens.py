@@ -48,6 +48,7 @@ def test_purge_tokens_deletes_only_what_can_never_be_used_again(customer):
     assert result.code == 0
     assert result.stdout == (
         "Purged 2 keys, 2 customer refresh tokens and 1 staff refresh tokens.\n"
+        "Folded 1 pending changes into the live customer totals.\n"
     )
     assert list(CustomerKey.objects.all()) == [live_key]
     assert list(CustomerRefreshToken.objects.all()) == [live_refresh]
@@ -66,4 +67,5 @@ def test_purge_tokens_with_nothing_to_purge(db):
     assert result.code == 0
     assert result.stdout == (
         "Purged 0 keys, 0 customer refresh tokens and 0 staff refresh tokens.\n"
+        "Folded 0 pending changes into the live customer totals.\n"
     )

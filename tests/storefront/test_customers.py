@@ -8,7 +8,8 @@ from django.utils import timezone
 from accounts.models import CustomerKey, CustomerRefreshToken
 from accounts.tokens import customer_tokens_issue
 from addresses.models import Address
-from customers.models import Customer, Store
+from customers.models import Customer
+from customers.services.references import references_reserve_supplied
 from tests.factories.customers import AddressFactory, CustomerFactory
 from tests.storefront.conftest import (
     MEDIA_TYPE,
@@ -38,7 +39,7 @@ def customer_rows():
 @pytest.fixture
 def seed_numbering(store):
     # The seed's sample customer is DE--25: the store has handed out 24 references before.
-    Store.objects.filter(pk=store.pk).update(last_reference_number=24)
+    references_reserve_supplied(store=store, references=["DE--24"])
 
 
 # --- POST /customers -----------------------------------------------------------------------
