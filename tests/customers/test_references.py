@@ -6,6 +6,7 @@ import pytest
 from django.db import connection, transaction
 
 from customers.models import Store
+from customers.services import customer_create
 from customers.services.references import (
     RESERVABLE_MAX,
     references_allocate,
@@ -13,7 +14,6 @@ from customers.services.references import (
     references_last_number,
     references_reserve_supplied,
 )
-from customers.services import customer_create
 from tests.factories.customers import StoreFactory
 
 

@@ -7,7 +7,6 @@ from django.test.utils import CaptureQueriesContext
 from addresses.models import Address
 from customers.errors import EmailAlreadyUsed, PhoneAlreadyUsed, ReferenceAlreadyUsed
 from customers.models import Customer
-from customers.services.references import references_last_number
 from customers.services import (
     customer_build,
     customer_create,
@@ -15,6 +14,7 @@ from customers.services import (
     customers_check_batch,
     customers_insert_batch,
 )
+from customers.services.references import references_last_number
 
 
 def drafts(store, *rows):

@@ -14,7 +14,6 @@ from customers import live_totals
 from customers.errors import CustomerGroupProtected
 from customers.live_totals import live_total, live_totals_fold
 from customers.models import Customer, CustomerGroup, LiveCustomerDelta, Store
-from customers.services.references import references_last_number
 from customers.selectors import customer_list
 from customers.services import (
     customer_anonymize,
@@ -30,6 +29,7 @@ from customers.services import (
     customers_rows_insert,
     store_update,
 )
+from customers.services.references import references_last_number
 from tests.commands.conftest import run_command
 from tests.factories.customers import CustomerFactory, CustomerGroupFactory, StoreFactory
 
