@@ -1,5 +1,7 @@
 """Removing credentials that can never be used again: spent keys and dead refresh tokens.
 
+Expired login-failure counters go too: an expired counter already counts as zero.
+
 Nothing here revokes anything: a key or token is deleted only when it is already unusable,
 so deleting it changes no answer the APIs give.
 """
@@ -13,6 +15,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts.models import CustomerKey, CustomerRefreshToken
+from accounts.throttling import counters_purge
 
 
 @dataclass(frozen=True)
@@ -20,11 +23,12 @@ class PurgeResult:
     keys: int
     refresh_tokens: int
     staff_tokens: int
+    auth_counters: int = 0
 
 
 @transaction.atomic
 def tokens_purge(*, now: datetime | None = None) -> PurgeResult:
-    """Delete used or expired keys, expired or revoked customer refresh tokens, expired staff ones.
+    """Delete spent keys, dead customer refresh tokens, expired staff ones and login counters.
 
     A revoked customer refresh token can go at once: refreshing looks the token up by `jti`
     among the unrevoked, so a missing row is refused just as a revoked one. Staff tokens
@@ -39,4 +43,9 @@ def tokens_purge(*, now: datetime | None = None) -> PurgeResult:
     expired_staff = OutstandingToken.objects.filter(expires_at__lte=now)
     staff_tokens = expired_staff.count()
     expired_staff.delete()
-    return PurgeResult(keys=keys, refresh_tokens=refresh_tokens, staff_tokens=staff_tokens)
+    return PurgeResult(
+        keys=keys,
+        refresh_tokens=refresh_tokens,
+        staff_tokens=staff_tokens,
+        auth_counters=counters_purge(now=now),
+    )

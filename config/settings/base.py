@@ -65,14 +65,23 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache (throttle and lockout state) -------------------------------------------------------
+# --- Cache (per-IP throttle state; the lockout counters: accounts/throttling.py) -------------
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Shared by every process through the database (table created by the accounts
+    # migrations): the per-IP throttles must hold whichever worker answers (SPEC 3). Culling
+    # is kept rare so that live throttle entries are not dropped under load.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "accounts_cache",
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000, "CULL_FREQUENCY": 10},
+        }
+    }
 
 # --- Passwords (SPEC 12) ----------------------------------------------------------------------
 # Argon2id hashes new passwords; the others verify imported hashes and are upgraded on login.
