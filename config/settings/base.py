@@ -23,6 +23,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "phonenumber_field",
     "django_countries",
+    "django_tasks",
+    "django_tasks_db",
     "customers",
     "addresses",
     "accounts",
@@ -133,8 +135,15 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Clientele <no-reply@example.com>")
-# Deliver emails on a background thread, so that no response waits for the mail server.
-EMAIL_SEND_IN_BACKGROUND = env.bool("EMAIL_SEND_IN_BACKGROUND", default=True)
+# A failed email is tried again after each of these delays (seconds), then given up and logged.
+EMAIL_RETRY_DELAYS = [int(s) for s in env.list("EMAIL_RETRY_DELAYS", default=["60", "300", "1800"])]
+
+# --- Background tasks (SPEC 10, 12) ----------------------------------------------------------
+# Emails are tasks in the database, written by the transaction of the change and run by
+# `python manage.py worker`. A task left running by a worker that died is put back after
+# TASK_ABANDONED_AFTER seconds by the next worker that starts.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TASK_ABANDONED_AFTER = env.int("TASK_ABANDONED_AFTER", default=300)
 
 # --- Product settings (SPEC 10) ---------------------------------------------------------------
 DEFAULT_STORE_CODE = env("DEFAULT_STORE_CODE", default="DE")
