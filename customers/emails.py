@@ -11,18 +11,15 @@ import unicodedata
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator
 
 INVALID = "This value is not a valid email address."
 QUOTED = "This value is not a valid email address: quoted local parts are not accepted."
 INVISIBLE = "This value is not a valid email address: it contains control or invisible characters."
-MAX_LENGTH = 254
 
 # Unicode categories refused anywhere in an address: controls (NUL, newlines...), format
 # characters (zero-width space and joiners, BOM, bidi marks, soft hyphen), lone surrogates,
 # private-use and unassigned code points.
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
-_validate_format = EmailValidator(message=INVALID, code="invalid")
 
 
 def _error(field: str, message: str, code: str) -> ValidationError:
@@ -41,11 +38,14 @@ def normalise_email(value: Any, *, field: str = "email") -> str:
         field: the key of the field error raised.
 
     Returns:
-        NFKC-normalised address whose domain is lower-case ASCII (IDNA, punycode labels).
+        The NFKC-normalised address, its domain lower-case ASCII (IDNA, punycode labels).
+        A value that is not shaped like an address (no `@`, a domain IDNA refuses) is
+        returned NFKC-normalised as it is: the email field's format validator rejects it
+        with its usual message, as it rejects any other malformed address.
 
     Raises:
-        ValidationError: keyed by `field`, code `invalid` for anything that is not an
-            address, `email_quoted_local_part` for a quoted local part, and
+        ValidationError: keyed by `field`, code `invalid` for a blank or non-text value,
+            `email_quoted_local_part` for a quoted local part (or a backslash escape), and
             `email_invisible_characters` for control, zero-width or other invisible
             characters.
     """
@@ -60,22 +60,15 @@ def normalise_email(value: Any, *, field: str = "email") -> str:
     if _has_invisible(text):
         raise _error(field, INVISIBLE, "email_invisible_characters")
     local, at, domain = text.rpartition("@")
-    if not at or not local or not domain:
-        raise _error(field, INVALID, "invalid")
     if '"' in local or "\\" in local:
         raise _error(field, QUOTED, "email_quoted_local_part")
+    if not at or not local or not domain:
+        return text  # not an address at all: the format check of the email field says so
     try:
-        ascii_domain = domain.rstrip(".").encode("idna").decode("ascii").lower()
+        ascii_domain = domain.encode("idna").decode("ascii").lower()
     except UnicodeError:
-        raise _error(field, INVALID, "invalid") from None
-    address = f"{local}@{ascii_domain}"
-    if len(address) > MAX_LENGTH:
-        raise _error(field, INVALID, "invalid")
-    try:
-        _validate_format(address)
-    except ValidationError:
-        raise _error(field, INVALID, "invalid") from None
-    return address
+        return text  # no valid domain: likewise left to the format check
+    return f"{local}@{ascii_domain}"
 
 
 def email_account_key(value: Any) -> str:

@@ -36,10 +36,9 @@ def split_full_name(full_name: str) -> tuple[str, str]:
 
 
 def normalise_email(value: Any, *, field: str = "email") -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise field_error(field, "This value is not a valid email address.", "invalid")
-    local, sep, domain = value.strip().rpartition("@")
-    return f"{local}{sep}{domain.lower()}" if sep else value.strip()
+    from customers import emails
+
+    return emails.normalise_email(value, field=field)
 
 
 def normalise_phone(value: Any, *, field: str) -> PhoneNumber | None:
