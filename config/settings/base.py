@@ -191,9 +191,19 @@ SIMPLE_JWT = {
 CUSTOMER_ACCESS_TOKEN_LIFETIME = timedelta(minutes=15)
 CUSTOMER_REFRESH_TOKEN_LIFETIME = timedelta(days=30)
 
+# Every record goes through the one console handler, once, with keys and tokens redacted
+# from paths and query strings (config/logging.py). Django's own `django` and `django.server`
+# handlers are removed: the first printed each line a second time under DEBUG, the second
+# bypassed the redaction.
+LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    "filters": {"redact_secrets": {"()": "config.logging.redacting_filter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
