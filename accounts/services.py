@@ -27,7 +27,7 @@ from accounts.errors import (
 )
 from accounts.models import CustomerKey, CustomerRefreshToken, CustomerSession
 from accounts.throttling import login_check_allowed, login_record_failure, login_record_success
-from accounts.tokens import customer_may_act
+from accounts.tokens import credentials_version_bump, customer_may_act
 from customers.errors import TermsNotAccepted
 from customers.lock_objects import customer_lock
 from customers.models import Customer, Store
@@ -123,6 +123,7 @@ def customer_credentials_revoke(
         store(session_key=session_key).delete()
     sessions.delete()
     customer_keys_invalidate(customer=customer)
+    credentials_version_bump(customer=customer)
 
 
 # --- Email confirmation ------------------------------------------------------------------------

@@ -4,6 +4,13 @@ Both are simplejwt tokens signed with the same key; the `principal` claim says w
 token carries, and each authentication class refuses the other kind (SPEC 3). Customer
 refresh tokens are also tracked by `jti` in `CustomerRefreshToken`, so that they rotate
 (single use) and can be revoked (SPEC 1.4).
+
+Access tokens die with the credentials they came with (SPEC 12). A customer access token
+carries the customer's `credentials_version`, which every revocation bumps. The check is
+free while the versions match (the request loads the customer anyway); a token older than a
+bump stays good only while the refresh token it was issued with is live, which costs one
+lookup and keeps the session that made a password change working while every other one
+dies.
 """
 
 from dataclasses import dataclass
@@ -11,6 +18,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken, Token
@@ -26,6 +34,7 @@ CUSTOMER_CLAIM = "customer_uuid"
 # The access token names the refresh token issued with it, so that a password change made
 # with it can keep that one refresh token alive (SPEC 12).
 REFRESH_JTI_CLAIM = "refresh_jti"
+CREDENTIALS_VERSION_CLAIM = "cv"
 
 
 class CustomerAccessToken(Token):
@@ -64,6 +73,7 @@ def _issue(customer: Customer) -> CustomerTokenPair:
     access[PRINCIPAL_CLAIM] = CUSTOMER
     access[CUSTOMER_CLAIM] = str(customer.uuid)
     access[REFRESH_JTI_CLAIM] = refresh["jti"]
+    access[CREDENTIALS_VERSION_CLAIM] = customer.credentials_version
     CustomerRefreshToken.objects.create(
         customer=customer,
         jti=refresh["jti"],
@@ -126,7 +136,33 @@ def customer_refresh_revoke(*, customer: Customer, raw_refresh: str | None) -> i
         except (TokenError, TypeError):
             return 0
         tokens = tokens.filter(jti=jti)
-    return tokens.update(revoked_at=timezone.now())
+    revoked = tokens.update(revoked_at=timezone.now())
+    if revoked:
+        credentials_version_bump(customer=customer)
+    return revoked
+
+
+def credentials_version_bump(*, customer: Customer) -> int:
+    """End the customer's access tokens issued so far, except those of live refresh tokens.
+
+    One atomic increment; `customer` is updated too. Returns the new version.
+    """
+    Customer.objects.filter(pk=customer.pk).update(credentials_version=F("credentials_version") + 1)
+    customer.refresh_from_db(fields=["credentials_version"])
+    return customer.credentials_version
+
+
+def customer_access_token_current(*, customer: Customer, token: Token) -> bool:
+    """Whether a customer access token has outlived no revocation of its credentials."""
+    if token.get(CREDENTIALS_VERSION_CLAIM, 0) == customer.credentials_version:
+        return True
+    jti = token.get(REFRESH_JTI_CLAIM)
+    return (
+        isinstance(jti, str)
+        and CustomerRefreshToken.objects.filter(
+            customer=customer, jti=jti, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        ).exists()
+    )
 
 
 def customer_may_act(customer: Customer) -> bool:
