@@ -170,6 +170,26 @@ def send_password_changed(*, customer: Customer) -> None:
     _send(customer=customer, template=PASSWORD_CHANGED)
 
 
+def send_email_change_confirmation(*, customer: Customer) -> None:
+    """A fresh confirmation key to the customer's (new) email, issued when it is sent."""
+    _send(customer=customer, template=CONFIRM_NEW_EMAIL)
+
+
+def send_email_changed_notice(*, customer: Customer, old_email: str) -> None:
+    """Tell the previous address that the account's email changed (it no longer signs in)."""
+    _send(customer=customer, template=EMAIL_CHANGED, to=old_email)
+
+
+def email_change_notify(*, customer: Customer, old_email: str) -> None:
+    """Both emails of an email change (SPEC 12), queued by the transaction of the change.
+
+    The caller saves the new email with `email_verified_at` cleared in the same transaction;
+    the confirmation goes to `customer.email` as it is when the worker sends it.
+    """
+    send_email_change_confirmation(customer=customer)
+    send_email_changed_notice(customer=customer, old_email=old_email)
+
+
 @task()
 def request_password_reset(*, store_id: int, email: str) -> str:
     """The forgotten-password work, off the request: look the email up, issue, send."""
