@@ -75,13 +75,14 @@ if REDIS_URL:
     }
 else:
     # Shared by every process through the database (table created by the accounts
-    # migrations): the per-IP throttles must hold whichever worker answers (SPEC 3). Culling
-    # is kept rare so that live throttle entries are not dropped under load.
+    # migrations): the per-IP throttles must hold whichever worker answers (SPEC 3). The
+    # backend counts its rows on every write and culls expired ones past MAX_ENTRIES;
+    # `purge_tokens` deletes expired ones too.
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "accounts_cache",
-            "OPTIONS": {"MAX_ENTRIES": 1_000_000, "CULL_FREQUENCY": 10},
+            "OPTIONS": {"MAX_ENTRIES": 50_000, "CULL_FREQUENCY": 3},
         }
     }
 
@@ -144,6 +145,7 @@ EMAIL_RETRY_DELAYS = [int(s) for s in env.list("EMAIL_RETRY_DELAYS", default=["6
 # TASK_ABANDONED_AFTER seconds by the next worker that starts.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 TASK_ABANDONED_AFTER = env.int("TASK_ABANDONED_AFTER", default=300)
+TASK_RESULTS_KEEP_DAYS = env.int("TASK_RESULTS_KEEP_DAYS", default=7)
 
 # --- Product settings (SPEC 10) ---------------------------------------------------------------
 DEFAULT_STORE_CODE = env("DEFAULT_STORE_CODE", default="DE")

@@ -6,9 +6,11 @@ from datetime import timedelta
 import pytest
 from django.test import override_settings
 from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from accounts.errors import LoginThrottled
-from accounts.models import AuthCounter
+from accounts.models import AuthCounter, SharedCacheEntry
 from accounts.purging import tokens_purge
 from accounts.throttling import (
     account_key,
@@ -188,7 +190,7 @@ def test_production_settings_share_the_throttle_cache():
         assert base.CACHES["default"] == {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "accounts_cache",
-            "OPTIONS": {"MAX_ENTRIES": 1_000_000, "CULL_FREQUENCY": 10},
+            "OPTIONS": {"MAX_ENTRIES": 50_000, "CULL_FREQUENCY": 3},
         }
 
 
@@ -252,3 +254,38 @@ def test_staff_token_logins_are_locked_too(api_client, django_user_model):
     assert response.json() == {
         "error": {"status": 429, "message": "Too many attempts. Try again later."}
     }
+
+
+@pytest.mark.django_db
+def test_purge_deletes_expired_cache_entries_and_old_task_results():
+    # given
+    now = timezone.now()
+    SharedCacheEntry.objects.create(cache_key="live", value="x", expires=now + timedelta(minutes=1))
+    SharedCacheEntry.objects.create(cache_key="dead", value="x", expires=now - timedelta(seconds=1))
+
+    def task_result(status, finished_days_ago):
+        return DBTaskResult.objects.create(
+            args_kwargs={"args": [], "kwargs": {}},
+            task_path="accounts.notifications.deliver_customer_email",
+            backend_name="default",
+            run_after=now,
+            status=status,
+            finished_at=None
+            if finished_days_ago is None
+            else now - timedelta(days=finished_days_ago),
+        )
+
+    kept = [
+        task_result(TaskResultStatus.READY, None),
+        task_result(TaskResultStatus.SUCCESSFUL, 6),
+    ]
+    task_result(TaskResultStatus.SUCCESSFUL, 8)
+    task_result(TaskResultStatus.FAILED, 8)
+
+    # when
+    result = tokens_purge(now=now)
+
+    # then: TASK_RESULTS_KEEP_DAYS is 7
+    assert (result.cache_entries, result.task_results) == (1, 2)
+    assert list(SharedCacheEntry.objects.values_list("cache_key", flat=True)) == ["live"]
+    assert set(DBTaskResult.objects.values_list("id", flat=True)) == {t.id for t in kept}
