@@ -165,13 +165,21 @@ def login_check_allowed(*, account: str) -> None:
         raise LoginThrottled(retry_after=max(math.ceil(remaining), 1))
 
 
+def attempt_record(*, account: str) -> int:
+    """Count one attempt for `account` in the shared store; returns the count in the window.
+
+    The attempt that reaches `AUTH_LOCKOUT_FAILURES` restarts the window.
+    """
+    key = account_key(account)
+    return _redis_increment(key) if _use_redis() else _database_increment(key)
+
+
 def login_record_failure(*, account: str) -> int:
     """Count a failed login; the failure that reaches the limit locks the account.
 
     Returns the failures counted in the current window.
     """
-    key = account_key(account)
-    return _redis_increment(key) if _use_redis() else _database_increment(key)
+    return attempt_record(account=account)
 
 
 def login_record_success(*, account: str) -> None:

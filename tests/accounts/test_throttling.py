@@ -4,6 +4,8 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.core import mail
+from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
 from django_tasks import TaskResultStatus
@@ -289,3 +291,26 @@ def test_purge_deletes_expired_cache_entries_and_old_task_results():
     assert (result.cache_entries, result.task_results) == (1, 2)
     assert list(SharedCacheEntry.objects.values_list("cache_key", flat=True)) == ["live"]
     assert set(DBTaskResult.objects.values_list("id", flat=True)) == {t.id for t in kept}
+
+
+def test_forgotten_password_sends_at_most_the_limit_per_account(
+    api_client, customer, django_capture_on_commit_callbacks
+):
+    # given: AUTH_LOCKOUT_FAILURES is 5; spellings of one email count as one account
+    client = api_client
+    spellings = [customer.email, customer.email.upper(), f" {customer.email}"] * 2
+
+    # when
+    for email in spellings:
+        cache.clear()  # the per-IP throttle is not under test here
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.send(
+                "post",
+                "/customer-forgotten-password",
+                "customer-forgotten-password",
+                {"email": email},
+            )
+        assert response.status_code == 204
+
+    # then: six identical answers, five emails
+    assert [message.to for message in mail.outbox] == [[customer.email]] * 5
