@@ -95,7 +95,7 @@ def customer_tokens_issue(*, customer: Customer) -> CustomerTokenPair:
 def _decode_refresh(raw: str) -> CustomerRefreshJWT:
     try:
         token = CustomerRefreshJWT(raw)
-    except (TokenError, TypeError):
+    except (TokenError, TypeError, UnicodeError):  # a lone surrogate cannot be encoded
         raise RefreshTokenInvalid() from None
     if token.get(PRINCIPAL_CLAIM) != CUSTOMER:
         raise RefreshTokenInvalid()
@@ -133,7 +133,7 @@ def customer_refresh_revoke(*, customer: Customer, raw_refresh: str | None) -> i
     if raw_refresh is not None:
         try:
             jti = CustomerRefreshJWT(raw_refresh, verify=False).get("jti")
-        except (TokenError, TypeError):
+        except (TokenError, TypeError, UnicodeError):  # a lone surrogate cannot be encoded
             return 0
         tokens = tokens.filter(jti=jti)
     revoked = tokens.update(revoked_at=timezone.now())

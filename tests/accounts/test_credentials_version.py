@@ -14,6 +14,7 @@ from accounts.tokens import (
     CREDENTIALS_VERSION_CLAIM,
     CustomerAccessToken,
     credentials_version_bump,
+    customer_refresh_revoke,
     customer_tokens_issue,
 )
 from customers.models import Customer
@@ -169,3 +170,17 @@ def test_a_token_issued_before_versions_existed_counts_as_version_zero(customer,
 
     # when / then
     assert customer_from_access_token(str(token)) == customer
+
+
+def test_a_refresh_token_with_a_lone_surrogate_is_refused_not_a_crash(customer, phone):
+    # when
+    refused = JsonApiClient().send(
+        "post", "/refresh-tokens", "refresh-tokens", {"refreshToken": "a\ud800b"}
+    )
+    revoked = customer_refresh_revoke(customer=customer, raw_refresh="a\ud800b")
+
+    # then
+    assert refused.status_code == 401
+    assert refused.json() == errors("004", 401, "Failed to refresh token.")
+    assert revoked == 0
+    assert status_of(phone, customer) == 200
