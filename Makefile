@@ -24,8 +24,12 @@ migrate: $(VENV)/.runtime
 run: migrate
 	@echo ""
 	@echo "Clientele on http://127.0.0.1:8000  (admin at /admin/, API docs at /api/docs/)"
+	@echo "Background tasks (emails) run in a worker started beside it."
 	@echo "Create a staff user with:  $(BIN)/python manage.py createsuperuser"
 	@echo ""
+	@# The worker runs the background tasks (emails) beside the server and stops with it.
+	$(BIN)/python manage.py worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: $(VENV)/.dev

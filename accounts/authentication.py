@@ -20,6 +20,7 @@ from accounts.tokens import (
     PRINCIPAL_CLAIM,
     STAFF,
     CustomerAccessToken,
+    customer_access_token_current,
     customer_may_act,
 )
 from customers.models import Customer
@@ -92,6 +93,8 @@ def customer_from_access_token(raw: str) -> Customer:
         Customer.objects.select_related("store").filter(uuid=token.get(CUSTOMER_CLAIM)).first()
     )
     if customer is None or not customer_may_act(customer):
+        raise exceptions.AuthenticationFailed("Invalid or expired access token.")
+    if not customer_access_token_current(customer=customer, token=token):
         raise exceptions.AuthenticationFailed("Invalid or expired access token.")
     return customer
 

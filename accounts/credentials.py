@@ -10,6 +10,7 @@ import hashlib
 from importlib import import_module
 
 from django.conf import settings
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import CustomerKey, CustomerRefreshToken, CustomerSession
@@ -52,3 +53,14 @@ def customer_credentials_revoke(
         store(session_key=session_key).delete()
     sessions.delete()
     customer_keys_invalidate(customer=customer)
+    credentials_version_bump(customer=customer)
+
+
+def credentials_version_bump(*, customer: Customer) -> int:
+    """End the customer's access tokens issued so far, except those of live refresh tokens.
+
+    One atomic increment; `customer` is updated too. Returns the new version.
+    """
+    Customer.objects.filter(pk=customer.pk).update(credentials_version=F("credentials_version") + 1)
+    customer.refresh_from_db(fields=["credentials_version"])
+    return customer.credentials_version

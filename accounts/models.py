@@ -76,3 +76,43 @@ class CustomerSession(models.Model):
 
     def __str__(self) -> str:
         return f"session #{self.pk}"
+
+
+class AuthCounter(models.Model):
+    """A failure counter shared by every process (SPEC 3): one row per key, with its expiry.
+
+    Rows are written only by `accounts.throttling` with one atomic upsert each, so concurrent
+    failures on several servers all count. Expired rows are dead and purged by `purge_tokens`.
+    """
+
+    counter_key = models.CharField(max_length=64, unique=True, editable=False)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["expires_at"], name="accounts_counter_expires_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"auth counter #{self.pk}"
+
+
+class SharedCacheEntry(models.Model):
+    """The table of Django's database cache (`accounts_cache`), created by `migrate`.
+
+    Without Redis, the per-IP throttles keep their state here, so that every process sees
+    it; the columns are the ones `createcachetable` would create.
+    """
+
+    cache_key = models.CharField(max_length=255, primary_key=True)
+    value = models.TextField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "accounts_cache"
+        ordering = ["cache_key"]
+
+    def __str__(self) -> str:
+        return "cache entry"

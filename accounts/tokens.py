@@ -4,6 +4,13 @@ Both are simplejwt tokens signed with the same key; the `principal` claim says w
 token carries, and each authentication class refuses the other kind (SPEC 3). Customer
 refresh tokens are also tracked by `jti` in `CustomerRefreshToken`, so that they rotate
 (single use) and can be revoked (SPEC 1.4).
+
+Access tokens die with the credentials they came with (SPEC 12). A customer access token
+carries the customer's `credentials_version`, which every revocation bumps. The check is
+free while the versions match (the request loads the customer anyway); a token older than a
+bump stays good only while the refresh token it was issued with is live, which costs one
+lookup and keeps the session that made a password change working while every other one
+dies.
 """
 
 from dataclasses import dataclass
@@ -15,6 +22,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken, Token
 
+from accounts.credentials import credentials_version_bump
 from accounts.errors import RefreshTokenInvalid
 from accounts.models import CustomerRefreshToken
 from customers.models import Customer
@@ -26,6 +34,7 @@ CUSTOMER_CLAIM = "customer_uuid"
 # The access token names the refresh token issued with it, so that a password change made
 # with it can keep that one refresh token alive (SPEC 12).
 REFRESH_JTI_CLAIM = "refresh_jti"
+CREDENTIALS_VERSION_CLAIM = "cv"
 
 
 class CustomerAccessToken(Token):
@@ -64,6 +73,7 @@ def _issue(customer: Customer) -> CustomerTokenPair:
     access[PRINCIPAL_CLAIM] = CUSTOMER
     access[CUSTOMER_CLAIM] = str(customer.uuid)
     access[REFRESH_JTI_CLAIM] = refresh["jti"]
+    access[CREDENTIALS_VERSION_CLAIM] = customer.credentials_version
     CustomerRefreshToken.objects.create(
         customer=customer,
         jti=refresh["jti"],
@@ -85,7 +95,7 @@ def customer_tokens_issue(*, customer: Customer) -> CustomerTokenPair:
 def _decode_refresh(raw: str) -> CustomerRefreshJWT:
     try:
         token = CustomerRefreshJWT(raw)
-    except (TokenError, TypeError):
+    except (TokenError, TypeError, UnicodeError):  # a lone surrogate cannot be encoded
         raise RefreshTokenInvalid() from None
     if token.get(PRINCIPAL_CLAIM) != CUSTOMER:
         raise RefreshTokenInvalid()
@@ -123,10 +133,26 @@ def customer_refresh_revoke(*, customer: Customer, raw_refresh: str | None) -> i
     if raw_refresh is not None:
         try:
             jti = CustomerRefreshJWT(raw_refresh, verify=False).get("jti")
-        except (TokenError, TypeError):
+        except (TokenError, TypeError, UnicodeError):  # a lone surrogate cannot be encoded
             return 0
         tokens = tokens.filter(jti=jti)
-    return tokens.update(revoked_at=timezone.now())
+    revoked = tokens.update(revoked_at=timezone.now())
+    if revoked:
+        credentials_version_bump(customer=customer)
+    return revoked
+
+
+def customer_access_token_current(*, customer: Customer, token: Token) -> bool:
+    """Whether a customer access token has outlived no revocation of its credentials."""
+    if token.get(CREDENTIALS_VERSION_CLAIM, 0) == customer.credentials_version:
+        return True
+    jti = token.get(REFRESH_JTI_CLAIM)
+    return (
+        isinstance(jti, str)
+        and CustomerRefreshToken.objects.filter(
+            customer=customer, jti=jti, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        ).exists()
+    )
 
 
 def customer_may_act(customer: Customer) -> bool:

@@ -1,9 +1,9 @@
 """How the Django admin presents itself: the product's name, and its apps in the order staff work.
 
 The default `admin.site` is kept (every app, simplejwt's included, registers on it) and only
-dressed: its titles, and an index that puts customers first, their credentials after them and
-staff accounts last, instead of Django's alphabetical order, which put the credential tables
-above the customers.
+dressed: its titles, and an index that puts customers first, their credentials after them,
+staff accounts and background tasks last, instead of Django's alphabetical order, which put
+the credential tables above the customers.
 """
 
 from types import MethodType
@@ -25,6 +25,7 @@ SECTIONS = {
         "Staff API tokens (read-only)",
         ("OutstandingToken", "BlacklistedToken"),
     ),
+    "django_tasks_database": ("Background tasks", ("DBTaskResult",)),
 }
 
 

@@ -182,6 +182,8 @@ class Customer(TimeStampedModel):
     last_login_at = models.DateTimeField(null=True, blank=True, editable=False)
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
     anonymized_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Carried in access tokens and bumped when credentials are revoked (accounts/tokens.py).
+    credentials_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["id"]

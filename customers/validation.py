@@ -21,6 +21,8 @@ from django.utils import timezone
 from django_countries import countries
 from phonenumber_field.phonenumber import PhoneNumber
 
+from customers import emails
+
 ATTRIBUTE_VALUE_TYPES = ("STRING", "INTEGER", "DECIMAL", "BOOLEAN", "DATE")
 _WHITESPACE = re.compile(r"\s+")
 
@@ -38,10 +40,7 @@ def split_full_name(full_name: str) -> tuple[str, str]:
 
 
 def normalise_email(value: Any, *, field: str = "email") -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise field_error(field, "This value is not a valid email address.", "invalid")
-    local, sep, domain = value.strip().rpartition("@")
-    return f"{local}{sep}{domain.lower()}" if sep else value.strip()
+    return emails.normalise_email(value, field=field)
 
 
 def normalise_phone(value: Any, *, field: str) -> PhoneNumber | None:

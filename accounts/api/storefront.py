@@ -14,12 +14,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import TokenError
 
+from accounts import notifications
 from accounts.services import (
     customer_change_password,
     customer_login,
     email_confirm,
     password_reset_complete,
-    password_reset_request,
 )
 from accounts.tokens import (
     REFRESH_JTI_CLAIM,
@@ -306,7 +306,9 @@ class ForgottenPasswordViewSet(StorefrontViewSet):
         attributes = request_attributes(request, "customer-forgotten-password")
         serializer = ForgottenPasswordInputSerializer(data=attributes)
         serializer.is_valid(raise_exception=True)
-        password_reset_request(store=store_get_default(), email=serializer.validated_data["email"])
+        notifications.password_reset_request_enqueue(
+            store=store_get_default(), email=serializer.validated_data["email"]
+        )
         return Response(status=204)
 
 

@@ -25,6 +25,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "phonenumber_field",
     "django_countries",
+    "django_tasks",
+    "django_tasks_db",
     "customers",
     "addresses",
     "accounts",
@@ -67,14 +69,24 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache (throttle and lockout state) -------------------------------------------------------
+# --- Cache (per-IP throttle state; the lockout counters: accounts/throttling.py) -------------
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Shared by every process through the database (table created by the accounts
+    # migrations): the per-IP throttles must hold whichever worker answers (SPEC 3). The
+    # backend counts its rows on every write and culls expired ones past MAX_ENTRIES;
+    # `purge_tokens` deletes expired ones too.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "accounts_cache",
+            "OPTIONS": {"MAX_ENTRIES": 50_000, "CULL_FREQUENCY": 3},
+        }
+    }
 
 # --- Passwords (SPEC 12) ----------------------------------------------------------------------
 # Argon2id hashes new passwords; the others verify imported hashes and are upgraded on login.
@@ -134,8 +146,16 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Clientele <no-reply@example.com>")
-# Deliver emails on a background thread, so that no response waits for the mail server.
-EMAIL_SEND_IN_BACKGROUND = env.bool("EMAIL_SEND_IN_BACKGROUND", default=True)
+# A failed email is tried again after each of these delays (seconds), then given up and logged.
+EMAIL_RETRY_DELAYS = [int(s) for s in env.list("EMAIL_RETRY_DELAYS", default=["60", "300", "1800"])]
+
+# --- Background tasks (SPEC 10, 12) ----------------------------------------------------------
+# Emails are tasks in the database, written by the transaction of the change and run by
+# `python manage.py worker`. A task left running by a worker that died is put back after
+# TASK_ABANDONED_AFTER seconds by the next worker that starts.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TASK_ABANDONED_AFTER = env.int("TASK_ABANDONED_AFTER", default=300)
+TASK_RESULTS_KEEP_DAYS = env.int("TASK_RESULTS_KEEP_DAYS", default=7)
 
 # --- Product settings (SPEC 10) ---------------------------------------------------------------
 DEFAULT_STORE_CODE = env("DEFAULT_STORE_CODE", default="DE")
@@ -183,9 +203,19 @@ SIMPLE_JWT = {
 CUSTOMER_ACCESS_TOKEN_LIFETIME = timedelta(minutes=15)
 CUSTOMER_REFRESH_TOKEN_LIFETIME = timedelta(days=30)
 
+# Every record goes through the one console handler, once, with keys and tokens redacted
+# from paths and query strings (config/logging.py). Django's own `django` and `django.server`
+# handlers are removed: the first printed each line a second time under DEBUG, the second
+# bypassed the redaction.
+LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    "filters": {"redact_secrets": {"()": "config.logging.redacting_filter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }

@@ -13,9 +13,9 @@ PASSWORD_HASHERS = [
 ]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-# Tests read `mail.outbox` right after the request; tests/accounts/test_notifications.py
-# covers the background delivery itself.
-EMAIL_SEND_IN_BACKGROUND = False
+# Tasks run at once after commit, so tests read `mail.outbox` right after the request;
+# tests/accounts/test_notifications.py and test_worker.py cover the database queue itself.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -263,7 +263,7 @@ def uninstall(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("customers", "0006_customer_live_id_index")]
+    dependencies = [("customers", "0008_customer_credentials_version")]
 
     operations = [
         migrations.CreateModel(

@@ -208,6 +208,7 @@ def test_index_lists_customers_first_and_credentials_apart(admin_client):
         ),
         ("Staff", ["User", "Group"]),
         ("Staff API tokens (read-only)", ["OutstandingToken", "BlacklistedToken"]),
+        ("Background tasks", ["DBTaskResult"]),
     ]
     credentials = [model for app in response.context["app_list"][1::2] for model in app["models"]]
     assert [model["add_url"] for model in credentials] == [None] * 5

@@ -21,9 +21,9 @@ def counters(store: Store) -> tuple[int, int]:
 
 
 def test_the_numbering_and_the_count_survive_the_migration_both_ways():
-    # given: the store as 0006 left it, 41 references handed out and 2 live customers
+    # given: the store as 0008 (the migration before 0009) left it, 41 references handed out and 2 live customers
     store = Store.objects.get(code="DE")
-    call_command("migrate", "customers", "0006", verbosity=0)
+    call_command("migrate", "customers", "0008", verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE customers_store SET last_reference_number = 41 WHERE id = %s", [store.pk]
@@ -43,7 +43,7 @@ def test_the_numbering_and_the_count_survive_the_migration_both_ways():
     assert live_total(stores=Store.objects.filter(pk=store.pk)) == 3
 
     # when: backwards
-    call_command("migrate", "customers", "0006", verbosity=0)
+    call_command("migrate", "customers", "0008", verbosity=0)
 
     # then: the counter takes over where the sequence stopped, the deltas are folded
     assert counters(store) == (43, 3)

@@ -287,11 +287,13 @@ def test_anonymize_scrubs_exactly_the_personal_fields(store, other_customer):
         "state",
         "anonymized_at",
         "updated_at",
+        "credentials_version",
     }
+    assert after["credentials_version"] == before["credentials_version"] + 1
     assert {
         key: value
         for key, value in changed.items()
-        if key not in {"password", "anonymized_at", "updated_at"}
+        if key not in {"password", "anonymized_at", "updated_at", "credentials_version"}
     } == {
         "email": f"anonymized-{customer.uuid}@invalid",
         "salutation": "",
