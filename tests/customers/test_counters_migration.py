@@ -21,7 +21,7 @@ def counters(store: Store) -> tuple[int, int]:
 
 
 def test_the_numbering_and_the_count_survive_the_migration_both_ways():
-    # given: the store as 0008 (the migration before 0009) left it, 41 references handed out and 2 live customers
+    # given: the store as 0008 left it, 41 references handed out and 2 live customers
     store = Store.objects.get(code="DE")
     call_command("migrate", "customers", "0008", verbosity=0)
     with connection.cursor() as cursor:
