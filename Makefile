@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format migrate bench-api bench-import clean
+.PHONY: run test lint format migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
