@@ -31,14 +31,20 @@ def customers_for_export(*, store: Store | None = None) -> QuerySet[Customer]:
     queryset = customers_live().filter(anonymized_at__isnull=True)
     if store is not None:
         queryset = queryset.filter(store=store)
-    # Defaults first, so that the address an import makes the default is the same one.
+    # Defaults first: a reader that ignores the flags makes the first address the default.
     addresses = Address.objects.order_by("-is_default_shipping", "-is_default_billing", "id")
-    return queryset.order_by("id").prefetch_related(Prefetch("addresses", queryset=addresses))
+    return (
+        queryset.order_by("id")
+        .select_related("store")
+        .prefetch_related(Prefetch("addresses", queryset=addresses))
+    )
 
 
-def _password_hash(customer: Customer) -> str:
+def _password_hash(customer: Customer, with_password_hashes: bool) -> str:
     # An unusable password is re-created unusable on import; its random text means nothing.
-    return customer.password if is_password_usable(customer.password) else ""
+    if with_password_hashes and is_password_usable(customer.password):
+        return customer.password
+    return ""
 
 
 def _text(value: Any) -> str:
@@ -51,10 +57,11 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def csv_rows(customer: Customer) -> Iterator[list[str]]:
+def csv_rows(customer: Customer, *, with_password_hashes: bool = False) -> Iterator[list[str]]:
     """One row per address (or one row without address); the customer cells repeat.
 
-    The importer reads consecutive rows with one reference as one customer.
+    Cells follow CSV_COLUMNS. The importer reads consecutive rows with one store, reference
+    and uuid as one customer. `password_hash` is empty unless `with_password_hashes`.
     """
     cells = {
         "reference": customer.reference,
@@ -76,7 +83,12 @@ def csv_rows(customer: Customer) -> Iterator[list[str]]:
         if customer.attribute_groups
         else "",
         "email_verified_at": customer.email_verified_at,
-        "password_hash": _password_hash(customer),
+        "password_hash": _password_hash(customer, with_password_hashes),
+        "store": customer.store.code,
+        "uuid": customer.uuid,
+        "created_at": customer.created_at,
+        "marketing_preferences_updated_at": customer.marketing_preferences_updated_at,
+        "accepted_terms_at": customer.accepted_terms_at,
     }
     addresses = list(customer.addresses.all()) or [None]
     for address in addresses:
@@ -87,39 +99,54 @@ def csv_rows(customer: Customer) -> Iterator[list[str]]:
         yield [_text(row.get(column)) for column in CSV_COLUMNS]
 
 
-def ndjson_object(customer: Customer) -> dict[str, Any]:
+def ndjson_object(customer: Customer, *, with_password_hashes: bool = False) -> dict[str, Any]:
     """The Integration API's representation plus what it cannot carry.
 
-    `password_hash` so that accounts keep working, `email_verified_at` because TWC's
-    `verified_email` is only a flag (and read-only on input), and the fields TWC does not
-    have: `group_id`, `salutation`, `gender`, and each address's `salutation`, `address3`.
+    `password_hash` (empty unless `with_password_hashes`) so that accounts keep working;
+    exact dates, where TWC's are rounded to milliseconds or only a flag:
+    `email_verified_at`, `created_at`, `accepted_terms_at`, and
+    `marketing_preferences_updated_at` (TWC's key, to the microsecond here); the fields TWC
+    does not have: `store` (a code), `group_id`, `salutation`, `gender`, and each address's
+    `salutation`, `address3` and `is_default_billing` (TWC's `defaultAddress` is shipping).
     """
     data = customer_to_twc(customer)
-    data["password_hash"] = _password_hash(customer)
+    data["password_hash"] = _password_hash(customer, with_password_hashes)
     data["email_verified_at"] = _text(customer.email_verified_at) or None
     data["group_id"] = customer.group_id
     data["salutation"] = customer.salutation
     data["gender"] = customer.gender
+    data["store"] = customer.store.code
+    data["created_at"] = _text(customer.created_at)
+    data["accepted_terms_at"] = _text(customer.accepted_terms_at) or None
+    data["marketing_preferences_updated_at"] = (
+        _text(customer.marketing_preferences_updated_at) or None
+    )
     for item, address in zip(data["addresses"], customer.addresses.all(), strict=True):
         item["salutation"] = address.salutation
         item["address3"] = address.address3
+        item["is_default_billing"] = address.is_default_billing
     return data
 
 
-def write_csv(customers: QuerySet[Customer], stream: IO[str]) -> int:
+def write_csv(
+    customers: QuerySet[Customer], stream: IO[str], *, with_password_hashes: bool = False
+) -> int:
     writer = csv.writer(stream)
     writer.writerow(CSV_COLUMNS)
     count = 0
     for customer in customers.iterator(chunk_size=CHUNK_SIZE):
-        writer.writerows(csv_rows(customer))
+        writer.writerows(csv_rows(customer, with_password_hashes=with_password_hashes))
         count += 1
     return count
 
 
-def write_ndjson(customers: QuerySet[Customer], stream: IO[str]) -> int:
+def write_ndjson(
+    customers: QuerySet[Customer], stream: IO[str], *, with_password_hashes: bool = False
+) -> int:
     count = 0
     for customer in customers.iterator(chunk_size=CHUNK_SIZE):
-        stream.write(json.dumps(ndjson_object(customer), ensure_ascii=False, default=str) + "\n")
+        item = ndjson_object(customer, with_password_hashes=with_password_hashes)
+        stream.write(json.dumps(item, ensure_ascii=False, default=str) + "\n")
         count += 1
     return count
 

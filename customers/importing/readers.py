@@ -15,6 +15,11 @@ from customers.formats.csv import csv_address_cells
 FORMATS = ("csv", "json", "ndjson")
 
 
+# Consecutive CSV rows that agree on these are one customer (an export of several stores
+# may hold one reference in two stores).
+_CUSTOMER_KEY_COLUMNS = ("reference", "store", "uuid")
+
+
 # One JSON array item may not grow the read buffer beyond this: a broken file must not be
 # read whole into memory while looking for the end of an item.
 MAX_JSON_ITEM_CHARS = 16 * 1024 * 1024
@@ -33,7 +38,8 @@ class SourceRecord:
 
     line: int
     data: Any
-    # CSV only: further rows of the same customer (same reference) carry extra addresses.
+    # CSV only: further rows of the same customer (same store, reference and uuid) carry
+    # extra addresses.
     extra_addresses: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -60,7 +66,14 @@ def read_csv(stream: IO[str]) -> Iterator[SourceRecord]:
         line, next_line = next_line, reader.line_num + 1
         cells.pop(None, None)  # cells beyond the header's columns are ignored
         reference = (cells.get("reference") or "").strip()
-        if pending is not None and reference and pending.data.get("reference", "") == reference:
+        if (
+            pending is not None
+            and reference
+            and all(
+                (pending.data.get(name) or "").strip() == (cells.get(name) or "").strip()
+                for name in _CUSTOMER_KEY_COLUMNS
+            )
+        ):
             # A continuation row: the same customer again, with one more address.
             pending.extra_addresses.append(csv_address_cells(cells))
             continue

@@ -197,17 +197,25 @@ def test_export_csv_action(admin_client, store):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="customers-')
     body = b"".join(response.streaming_content).decode()
+    # The export carries what an import restores: store, uuid, dates, address ids and flags.
+    address = customer.addresses.get()
+    marketing_date = customer.marketing_preferences_updated_at
     assert body.split("\r\n") == [
         "reference,email,first_name,last_name,salutation,gender,date_of_birth,phone,mobile,"
         "state,group_id,accepts_marketing,marketing_optin_level,tax_exempt,tax_exemptions,"
-        "attribute_groups,email_verified_at,address_label,address_salutation,"
+        "attribute_groups,email_verified_at,store,uuid,created_at,"
+        "marketing_preferences_updated_at,accepted_terms_at,address_label,address_salutation,"
         "address_first_name,address_last_name,address_company,address_address1,"
         "address_address2,address_address3,address_postcode,address_city,address_province,"
-        "address_province_code,address_country,address_phone,address_email",
+        "address_province_code,address_country,address_phone,address_email,address_uuid,"
+        "address_is_default_shipping,address_is_default_billing",
         "DE--7,anna.berg@example.com,Anna,'=Berg,Ms,Female,1990-05-17,+49301234567,,enabled,1,"
-        "true,single_opt_in,false,,,2024-01-02T03:04:05+00:00,,,Anna,Berg,,Main Street 1,,,"
-        "10115,Berlin,,,DE,22111-3-4-5,",
-        "DE--8,ben@example.com,Ben,Kurz,,,,,,enabled,1,false,,false,,,,,,,,,,,,,,,,,,",
+        "true,single_opt_in,false,,,2024-01-02T03:04:05+00:00,DE,"
+        f"{customer.uuid},{customer.created_at.isoformat()},"
+        f"{marketing_date.isoformat() if marketing_date else ''},,,,Anna,Berg,,Main Street 1,,,"
+        f"10115,Berlin,,,DE,22111-3-4-5,,{address.uuid},true,true",
+        f"DE--8,ben@example.com,Ben,Kurz,,,,,,enabled,1,false,,false,,,,DE,{bare.uuid},"
+        f"{bare.created_at.isoformat()},,,,,,,,,,,,,,,,,,,,",
         "",
     ]
     assert customer.password not in body

@@ -1,7 +1,8 @@
 """`manage.py export_customers`: write every live customer, with addresses, as CSV or NDJSON.
 
-Reads customers and addresses only. The output is what `import_customers` reads back into the
-same customers (password hashes included, so treat the file as a secret).
+Reads stores, customers and addresses only. The output is what `import_customers` reads back
+into the same customers; with --with-password-hashes it holds the password hashes, so treat
+that file as a secret.
 """
 
 from django.core.management.base import BaseCommand, CommandError
@@ -18,6 +19,11 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
         parser.add_argument("--store", help="Store code (default: every store).")
         parser.add_argument("--output", metavar="FILE", help="Write here instead of stdout.")
+        parser.add_argument(
+            "--with-password-hashes",
+            action="store_true",
+            help="Include each customer's password hash (the file becomes a secret).",
+        )
 
     def handle(self, *args, **options):
         store = None
@@ -36,9 +42,11 @@ class Command(BaseCommand):
                     f"Cannot write {options['output']}: {error.strerror}.", returncode=2
                 ) from None
             with stream:
-                count = write(customers, stream)
+                count = write(
+                    customers, stream, with_password_hashes=options["with_password_hashes"]
+                )
             self.stderr.write(self.style.SUCCESS(f"Exported {count} customers."))
             return
         # Every write ends with a newline, so the wrapper adds no line endings of its own.
-        count = write(customers, self.stdout)
+        count = write(customers, self.stdout, with_password_hashes=options["with_password_hashes"])
         self.stderr.write(self.style.SUCCESS(f"Exported {count} customers."))

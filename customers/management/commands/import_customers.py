@@ -39,7 +39,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--format", choices=FORMATS, help="The file format (default: from the extension)."
         )
-        parser.add_argument("--store", help="Store code (default: the default store).")
+        parser.add_argument(
+            "--store",
+            help="Import every row into this store (default: the store a row names, "
+            "else the default store).",
+        )
         parser.add_argument(
             "--dry-run", action="store_true", help="Validate and report, but write nothing."
         )
@@ -160,6 +164,8 @@ class Command(BaseCommand):
 
         importer = CustomerImport(
             store=store,
+            # Without --store, rows that name their store (an export) go to it.
+            store_per_row=not options["store"],
             file_format=file_format,
             batch_size=options["batch_size"],
             update_existing=options["update_existing"],
