@@ -176,6 +176,7 @@ class CustomerImport:
     update_existing: bool = False
     workers: int = 0
     on_problem: Callable[[list[RowProblem]], None] = lambda problems: None
+    on_rejected: Callable[[SourceRecord, list[RowProblem]], None] = lambda record, problems: None
     on_batch: Callable[[ImportStats], None] = lambda stats: None
     on_slow_path: Callable[[], None] = lambda: None
     stats: ImportStats = field(default_factory=ImportStats)
@@ -190,24 +191,40 @@ class CustomerImport:
         batches = _batches(records, self.batch_size)
         if self.workers < 1:
             for batch in batches:
-                self._store(prepare_batch(batch, self.file_format, customer_groups_known()))
+                prepared = prepare_batch(batch, self.file_format, customer_groups_known())
+                self._store(prepared, batch)
             return self.stats
         with ProcessPoolExecutor(max_workers=self.workers) as pool:
-            pending: deque[Future[PreparedBatch]] = deque()
+            # The records stay here too: a rejected one is written back as it was read.
+            pending: deque[tuple[Future[PreparedBatch], list[SourceRecord]]] = deque()
             try:
                 for batch in batches:
                     group_ids = customer_groups_known()
-                    pending.append(pool.submit(prepare_batch, batch, self.file_format, group_ids))
+                    future = pool.submit(prepare_batch, batch, self.file_format, group_ids)
+                    pending.append((future, batch))
                     # A window of a few batches: the file is never read far ahead.
                     if len(pending) > self.workers:
-                        self._store(pending.popleft().result())
+                        future, records = pending.popleft()
+                        self._store(future.result(), records)
             finally:
                 # Batches read before a file error are still imported, as without workers.
                 while pending:
-                    self._store(pending.popleft().result())
+                    future, records = pending.popleft()
+                    self._store(future.result(), records)
         return self.stats
 
-    def _store(self, prepared: PreparedBatch) -> None:
+    def _report(self, records: list[SourceRecord]) -> None:
+        """Hand the batch's problems on in file order, and each rejected record with its own."""
+        problems = sorted(self._problems, key=lambda problem: problem.line)
+        self.on_problem(problems)
+        by_line: dict[int, list[RowProblem]] = {}
+        for problem in problems:
+            by_line.setdefault(problem.line, []).append(problem)
+        for record in records:
+            if record.line in by_line:
+                self.on_rejected(record, by_line[record.line])
+
+    def _store(self, prepared: PreparedBatch, records: list[SourceRecord]) -> None:
         self.stats.read += prepared.read
         self.stats.failed += prepared.failed
         self._problems = list(prepared.problems)
@@ -219,7 +236,7 @@ class CustomerImport:
         finally:
             # Reported in file order, whichever step found them.
             if self._problems:
-                self.on_problem(sorted(self._problems, key=lambda problem: problem.line))
+                self._report(records)
         self.on_batch(self.stats)
 
     def _reject(self, problems: list[RowProblem]) -> None:

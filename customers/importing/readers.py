@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from customers.formats.csv import csv_address_cells
-
 FORMATS = ("csv", "json", "ndjson")
 
 
@@ -38,9 +36,9 @@ class SourceRecord:
 
     line: int
     data: Any
-    # CSV only: further rows of the same customer (same store, reference and uuid) carry
-    # extra addresses.
-    extra_addresses: list[dict[str, str]] = field(default_factory=list)
+    # CSV only: further rows of the same customer (same store, reference and uuid), each
+    # with one more address.
+    extra_rows: list[dict[str, str]] = field(default_factory=list)
 
 
 def guess_format(path: str) -> str | None:
@@ -75,7 +73,7 @@ def read_csv(stream: IO[str]) -> Iterator[SourceRecord]:
             )
         ):
             # A continuation row: the same customer again, with one more address.
-            pending.extra_addresses.append(csv_address_cells(cells))
+            pending.extra_rows.append(cells)
             continue
         if pending is not None:
             yield pending
@@ -92,13 +90,16 @@ def read_ndjson(stream: IO[str]) -> Iterator[SourceRecord]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as error:
-            data = MalformedRecord(f"Malformed JSON: {error.msg} (column {error.colno}).")
+            data = MalformedRecord(
+                f"Malformed JSON: {error.msg} (column {error.colno}).", text.rstrip("\r\n")
+            )
         yield SourceRecord(line=number, data=data)
 
 
 @dataclass
 class MalformedRecord:
     message: str
+    text: str = ""
 
 
 def read_json_array(stream: IO[str]) -> Iterator[SourceRecord]:

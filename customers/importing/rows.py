@@ -78,7 +78,7 @@ def csv_record_arguments(record: SourceRecord) -> dict[str, Any]:
             errors[name] = error.error_list
     if errors:
         raise ValidationError(errors)
-    addresses = [csv_address_cells(cells), *record.extra_addresses]
+    addresses = [csv_address_cells(row) for row in (cells, *record.extra_rows)]
     arguments["addresses"] = [
         {name: value for name, value in address.items() if value}
         for address in addresses
@@ -144,6 +144,8 @@ def twc_record_arguments(record: SourceRecord) -> dict[str, Any]:
             {"__all__": [ValidationError("Each customer must be a JSON object.", code="invalid")]}
         )
     data = dict(data)
+    # A reject file's reasons (see `rejects`): the fixed item imports as it is.
+    data.pop("errors", None)
     extras = {name: data.pop(name, None) for name in TWC_EXTRA_KEYS}
     errors: dict[str, list[ValidationError]] = {}
     restored = _twc_restored(data, errors)

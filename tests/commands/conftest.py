@@ -46,3 +46,11 @@ def write_csv(tmp_path):
 @pytest.fixture
 def errors_path(tmp_path):
     return tmp_path / "errors.csv"
+
+
+def reject_reasons(path, key="email"):
+    """A CSV reject file's header and its rows as (`key` cell, `errors` cell) pairs."""
+    with path.open(encoding="utf-8", newline="") as stream:
+        reader = csv.DictReader(stream)
+        rows = [(row[key], row["errors"]) for row in reader]
+        return reader.fieldnames, rows

@@ -1,9 +1,10 @@
 """`manage.py import_customers PATH`: create (or update) customers from a CSV, JSON or NDJSON file.
 
-Touches customers and addresses of one store, through the service layer only. Streams the
-file, commits batch by batch (everything is rolled back with --dry-run), writes each rejected
-row to --errors-to (or stderr) and exits 0 when every row was imported, 1 when some rows
-failed, 2 on a usage or file error.
+Touches customers and addresses, through the service layer only: of one store with --store,
+else of the store each row names (or the default store). Streams the file, commits batch by
+batch (everything is rolled back with --dry-run), writes each rejected row, in the input's
+format with its reasons added, to --errors-to (or its reasons to stderr), and exits 0 when
+every row was imported, 1 when some rows were rejected, 2 on a usage or file error.
 """
 
 import csv
@@ -22,13 +23,13 @@ from customers.importing import (
     CustomerImport,
     ImportFileError,
     ImportStats,
+    RejectWriter,
     RowProblem,
+    SourceRecord,
     guess_format,
     open_source,
 )
 from customers.selectors import store_get
-
-ERRORS_HEADER = ("line", "field", "code", "message")
 
 
 class Command(BaseCommand):
@@ -49,7 +50,10 @@ class Command(BaseCommand):
         )
         parser.add_argument("--batch-size", type=int, default=5000, help="Rows per batch.")
         parser.add_argument(
-            "--errors-to", metavar="FILE", help="Write rejected rows here (CSV) instead of stderr."
+            "--errors-to",
+            metavar="FILE",
+            help="Write the rejected rows here, in the input's format with their reasons added "
+            "(an 'errors' column or key), instead of listing the reasons on stderr.",
         )
         parser.add_argument(
             "--workers",
@@ -116,20 +120,20 @@ class Command(BaseCommand):
             raise CommandError(f"{stats.failed} rows were rejected; see {where}.", returncode=1)
 
     def _run(self, source, file_format, store, errors_file, options):
-        writer = None
-        if errors_file is not None:
-            writer = csv.writer(errors_file)
-            writer.writerow(ERRORS_HEADER)
+        rejects = RejectWriter(errors_file, file_format) if errors_file is not None else None
 
         def on_problem(problems: list[RowProblem]) -> None:
+            if rejects is not None:
+                return
             for problem in problems:
-                if writer is not None:
-                    writer.writerow([problem.line, problem.field, problem.code, problem.message])
-                else:
-                    self.stderr.write(
-                        f"line {problem.line}: {problem.field or '-'}: {problem.message} "
-                        f"({problem.code})"
-                    )
+                self.stderr.write(
+                    f"line {problem.line}: {problem.field or '-'}: {problem.message} "
+                    f"({problem.code})"
+                )
+
+        def on_rejected(record: SourceRecord, problems: list[RowProblem]) -> None:
+            if rejects is not None:
+                rejects.write(record, problems)
 
         progress = None
         if self.stdout.isatty():
@@ -171,6 +175,7 @@ class Command(BaseCommand):
             update_existing=options["update_existing"],
             workers=options["workers"],
             on_problem=on_problem,
+            on_rejected=on_rejected,
             on_batch=on_batch,
             on_slow_path=on_slow_path,
         )
@@ -185,6 +190,8 @@ class Command(BaseCommand):
                 file_error = f"The file cannot be read as {file_format}: {error}."
             if options["dry_run"]:
                 transaction.set_rollback(True)
+        if rejects is not None:
+            rejects.close()
         if progress is not None:
             progress.close()
         return importer.stats, time.monotonic() - started, file_error
