@@ -8,6 +8,7 @@ from django.core.management import call_command
 
 from addresses.models import Address
 from customers.importing import CSV_COLUMNS
+from customers.management.commands import import_customers
 from customers.models import Customer, Store
 from customers.services import bulk
 from tests.commands.conftest import reject_reasons, run_command
@@ -205,7 +206,7 @@ def test_import_without_errors_file_writes_problems_to_stderr(store, write_csv):
     assert result.code == 1
     assert result.stderr == (
         "line 3: gender: Value 'Other' is not a valid choice. (invalid_choice)\n"
-        "1 rows were rejected; see stderr."
+        "1 row was rejected; see stderr."
     )
     assert list(Customer.objects.values_list("email", flat=True)) == ["ok@example.com"]
 
@@ -348,22 +349,28 @@ def test_plain_text_passwords_are_hashed_with_a_warning(store, write_csv, errors
     ]
 
 
-def test_progress_is_one_line_per_batch_when_not_a_terminal(store, write_csv):
-    # given
+def test_progress_is_a_line_on_stderr_now_and_then_when_not_a_terminal(
+    store, write_csv, monkeypatch
+):
+    # given: a progress line after every batch (by default at most one each 10 s)
+    monkeypatch.setattr(import_customers, "PROGRESS_EVERY_SECONDS", 0)
     path = write_csv([{"email": "a@example.com"}, {"email": "b@example.com"}])
 
     # when
     result = run_command("import_customers", str(path), "--batch-size", "1")
 
-    # then
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) == 3
+    # then: progress on stderr, the summary alone on stdout
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2
     assert re.fullmatch(
-        r"1 rows: created 1, updated 0, unchanged 0, failed 0 \([\d,]+ rows/s\)", lines[0]
+        r"Progress: 1 rows read: created 1, updated 0, unchanged 0, failed 0 \([\d,]+ rows/s\)",
+        lines[0],
     )
     assert re.fullmatch(
-        r"2 rows: created 2, updated 0, unchanged 0, failed 0 \([\d,]+ rows/s\)", lines[1]
+        r"Progress: 2 rows read: created 2, updated 0, unchanged 0, failed 0 \([\d,]+ rows/s\)",
+        lines[1],
     )
+    assert summary(2, created=2).fullmatch(result.stdout.strip())
 
 
 @pytest.mark.parametrize(
@@ -484,7 +491,7 @@ def test_rows_go_to_the_store_they_name_unless_store_is_given(store, other_store
     assert per_row.code == 1
     assert per_row.stderr == (
         "line 4: store: Unknown or inactive store. (store_not_found)\n"
-        "1 rows were rejected; see stderr."
+        "1 row was rejected; see stderr."
     )
     assert forced.code == 0
     assert sorted(Customer.objects.values_list("store__code", "email")) == [

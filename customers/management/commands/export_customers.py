@@ -5,14 +5,15 @@ into the same customers; with --with-password-hashes it holds the password hashe
 that file as a secret.
 """
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from customers.errors import StoreNotFound
 from customers.exporting import EXPORT_FORMATS, WRITERS, customers_for_export
+from customers.management.endings import OperatorCommand
 from customers.selectors import store_get
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Export customers with their addresses as CSV or NDJSON."
 
     def add_arguments(self, parser):

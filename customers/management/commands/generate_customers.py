@@ -12,9 +12,10 @@ import time
 import unicodedata
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from customers.errors import StoreNotFound
+from customers.management.endings import OperatorCommand
 from customers.models import Customer
 from customers.selectors import store_get
 from customers.services import (
@@ -35,7 +36,7 @@ def _ascii(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", folded.replace("ä", "ae").lower()) or "customer"
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Create N fake customers (with addresses) for demos and benchmarks."
 
     def add_arguments(self, parser):

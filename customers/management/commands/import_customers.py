@@ -12,7 +12,7 @@ import os
 import time
 from contextlib import nullcontext
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from tqdm import tqdm
 
@@ -29,10 +29,14 @@ from customers.importing import (
     guess_format,
     open_source,
 )
+from customers.management.endings import OperatorCommand
 from customers.selectors import store_get
 
+# Without a terminal, a progress line at most this often (a short import prints none).
+PROGRESS_EVERY_SECONDS = 10.0
 
-class Command(BaseCommand):
+
+class Command(OperatorCommand):
     help = "Import customers from a CSV, JSON (array) or NDJSON file, in batches."
 
     def add_arguments(self, parser):
@@ -117,7 +121,8 @@ class Command(BaseCommand):
             raise CommandError(file_error, returncode=2)
         if stats.failed:
             where = options["errors_to"] or "stderr"
-            raise CommandError(f"{stats.failed} rows were rejected; see {where}.", returncode=1)
+            rows = "1 row was" if stats.failed == 1 else f"{stats.failed} rows were"
+            raise CommandError(f"{rows} rejected; see {where}.", returncode=1)
 
     def _run(self, source, file_format, store, errors_file, options):
         rejects = RejectWriter(errors_file, file_format) if errors_file is not None else None
@@ -139,18 +144,23 @@ class Command(BaseCommand):
         if self.stdout.isatty():
             progress = tqdm(unit=" rows", unit_scale=True, desc="Importing")
         started = time.monotonic()
-        last = {"read": 0}
+        last = {"read": 0, "reported": started}
 
         def on_batch(stats: ImportStats) -> None:
             if progress is not None:
                 progress.update(stats.read - last["read"])
                 last["read"] = stats.read
                 return
-            elapsed = time.monotonic() - started
-            self.stdout.write(
-                f"{stats.read} rows: created {stats.created}, updated {stats.updated}, "
-                f"unchanged {stats.unchanged}, failed {stats.failed} "
-                f"({stats.read / elapsed if elapsed else 0:,.0f} rows/s)"
+            # Without a terminal (a log), a progress line on stderr now and then: stdout
+            # carries the summary alone, once.
+            now = time.monotonic()
+            if now - last["reported"] < PROGRESS_EVERY_SECONDS:
+                return
+            last["reported"] = now
+            self.stderr.write(
+                f"Progress: {stats.read} rows read: created {stats.created}, "
+                f"updated {stats.updated}, unchanged {stats.unchanged}, failed {stats.failed} "
+                f"({stats.read / (now - started):,.0f} rows/s)"
             )
 
         def on_slow_path() -> None:
