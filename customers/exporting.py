@@ -1,16 +1,21 @@
 """Writing customers out as CSV or NDJSON, in the shapes `customers.importing` reads back.
 
-Customers are streamed from the database in chunks (`iterator(chunk_size=...)`, addresses
-prefetched per chunk), so memory stays flat however many there are.
+`export_customers_to` is the entry point. On PostgreSQL one query renders every line and
+COPY streams them out; elsewhere customers are read in chunks (`iterator(chunk_size=...)`,
+addresses prefetched per chunk) and rendered here. Memory stays flat either way.
 """
 
 import csv
+import functools
 import json
 from collections.abc import Iterator
 from typing import IO, Any
 
 from django.contrib.auth.hashers import is_password_usable
+from django.db import connection, transaction
 from django.db.models import Prefetch, QuerySet
+from django.utils import translation
+from django_countries import countries
 
 from addresses.models import Address
 from customers.formats.csv import CSV_ADDRESS_FIELDS, CSV_ADDRESS_PREFIX, CSV_COLUMNS
@@ -152,3 +157,242 @@ def write_ndjson(
 
 
 WRITERS = {"csv": write_csv, "ndjson": write_ndjson}
+
+
+# --- PostgreSQL: one query, rendered by the database, streamed out with COPY ----------------
+#
+# The portable path above builds a model instance, a dict and a JSON text per customer in
+# Python (about 2,800 customers/s). On PostgreSQL the database renders each line itself, in
+# one query that reads customers in id order and aggregates each one's addresses (an index
+# lookup per customer), and COPY streams the lines out: no row object in Python at all.
+# The SQL mirrors `csv_rows` and `ndjson_object` value for value; a test compares the two.
+
+
+def _iso(column: str) -> str:
+    """SQL for `datetime.isoformat()` of a UTC timestamp (microseconds only when not zero)."""
+    utc = f"({column} AT TIME ZONE 'UTC')"
+    return (
+        f"(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+        f"mod(date_part('microseconds', {column})::bigint, 1000000) = 0 THEN '' "
+        f"ELSE to_char({utc}, '.US') END || '+00:00')"
+    )
+
+
+def _twc_ms(column: str) -> str:
+    """SQL for `twc_datetime`: UTC, milliseconds, `Z`."""
+    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+
+def _flag(column: str) -> str:
+    return f"CASE WHEN {column} THEN 'true' WHEN NOT {column} THEN 'false' END"
+
+
+def _password_sql() -> str:
+    # `is_password_usable`: an unusable password starts with "!".
+    return "CASE WHEN %(hashes)s AND left(c.password, 1) <> '!' THEN c.password ELSE '' END"
+
+
+_CUSTOMER_FILTER = (
+    "c.deleted_at IS NULL AND c.anonymized_at IS NULL"
+    " AND (%(store)s::bigint IS NULL OR c.store_id = %(store)s::bigint)"
+)
+
+
+def _ndjson_sql() -> str:
+    address = """json_build_object(
+        'address1', ad.address1, 'address2', ad.address2, 'addressName', ad.label,
+        'city', ad.city, 'company', ad.company,
+        'country', COALESCE(%(countries)s::jsonb ->> ad.country, ''),
+        'countryCode', ad.country, 'customerId', c.uuid,
+        'defaultAddress', ad.is_default_shipping, 'email', ad.email,
+        'firstName', ad.first_name, 'id', ad.uuid, 'lastName', ad.last_name,
+        'phone', ad.phone, 'postcode', ad.postcode, 'province', ad.province,
+        'provinceCode', ad.province_code, 'salutation', ad.salutation,
+        'address3', ad.address3, 'is_default_billing', ad.is_default_billing)"""
+    return f"""
+    SELECT json_build_object(
+        'accepts_marketing', c.accepts_marketing,
+        'active', c.state = 'enabled',
+        'addresses', COALESCE(a.items, '[]'::json),
+        'attributeGroups', COALESCE(NULLIF(c.attribute_groups, 'null'::jsonb), '{{}}'::jsonb),
+        'createdDate', {_twc_ms("c.created_at")},
+        'customerRef', c.reference,
+        'customer_state', c.state,
+        'defaultAddress', a.default_item,
+        'dob', to_char(c.date_of_birth, 'YYYY-MM-DD'),
+        'email', c.email,
+        'firstName', c.first_name,
+        'id', c.uuid,
+        'lastModifiedDate', {_twc_ms("c.updated_at")},
+        'lastName', c.last_name,
+        'marketing_optin_level', c.marketing_optin_level,
+        'marketing_preferences_updated_at', {_iso("c.marketing_preferences_updated_at")},
+        'mobile', NULLIF(c.mobile, ''),
+        'phone', NULLIF(c.phone, ''),
+        'taxExempt', c.tax_exempt,
+        'taxExemptions', COALESCE(NULLIF(c.tax_exemptions, 'null'::jsonb), '[]'::jsonb),
+        'verified_email', c.email_verified_at IS NOT NULL,
+        'password_hash', {_password_sql()},
+        'email_verified_at', {_iso("c.email_verified_at")},
+        'group_id', c.group_id,
+        'salutation', c.salutation,
+        'gender', c.gender,
+        'store', s.code,
+        'created_at', {_iso("c.created_at")},
+        'accepted_terms_at', {_iso("c.accepted_terms_at")})
+    FROM {Customer._meta.db_table} c
+    JOIN {Store._meta.db_table} s ON s.id = c.store_id
+    LEFT JOIN LATERAL (
+        SELECT json_agg(x.item ORDER BY x.is_default_shipping DESC, x.is_default_billing DESC,
+                        x.id) AS items,
+               (array_agg(x.item) FILTER (WHERE x.is_default_shipping))[1] AS default_item
+        FROM (SELECT ad.id, ad.is_default_shipping, ad.is_default_billing, {address} AS item
+              FROM {Address._meta.db_table} ad WHERE ad.customer_id = c.id) x
+    ) a ON true
+    WHERE {_CUSTOMER_FILTER}
+    ORDER BY c.id"""
+
+
+def _json_text(column: str, empty: str) -> str:
+    # `json.dumps(value) if value else ""`; jsonb prints lists and objects as json.dumps does.
+    return (
+        f"CASE WHEN {column} IS NULL OR {column} IN ('null', '{empty}') THEN NULL "
+        f"ELSE {column}::text END"
+    )
+
+
+def _csv_sql() -> str:
+    cells = {
+        "reference": "NULLIF(c.reference, '')",
+        "email": "NULLIF(c.email, '')",
+        "first_name": "NULLIF(c.first_name, '')",
+        "last_name": "NULLIF(c.last_name, '')",
+        "salutation": "NULLIF(c.salutation, '')",
+        "gender": "NULLIF(c.gender, '')",
+        "date_of_birth": "to_char(c.date_of_birth, 'YYYY-MM-DD')",
+        "phone": "NULLIF(c.phone, '')",
+        "mobile": "NULLIF(c.mobile, '')",
+        "state": "c.state",
+        "group_id": "c.group_id::text",
+        "accepts_marketing": _flag("c.accepts_marketing"),
+        "marketing_optin_level": "NULLIF(c.marketing_optin_level, '')",
+        "tax_exempt": _flag("c.tax_exempt"),
+        "tax_exemptions": _json_text("c.tax_exemptions", "[]"),
+        "attribute_groups": _json_text("c.attribute_groups", "{}"),
+        "email_verified_at": _iso("c.email_verified_at"),
+        "password_hash": f"NULLIF({_password_sql()}, '')",
+        "store": "s.code",
+        "uuid": "c.uuid::text",
+        "created_at": _iso("c.created_at"),
+        "marketing_preferences_updated_at": _iso("c.marketing_preferences_updated_at"),
+        "accepted_terms_at": _iso("c.accepted_terms_at"),
+    }
+    for name in CSV_ADDRESS_FIELDS:
+        if name == "uuid":
+            cells[CSV_ADDRESS_PREFIX + name] = "ad.uuid::text"
+        elif name in ("is_default_shipping", "is_default_billing"):
+            cells[CSV_ADDRESS_PREFIX + name] = _flag(f"ad.{name}")
+        else:
+            cells[CSV_ADDRESS_PREFIX + name] = f"NULLIF(ad.{name}, '')"
+    assert tuple(cells) == CSV_COLUMNS  # the SQL follows the header, cell for cell
+    return f"""
+    SELECT {", ".join(cells.values())}
+    FROM {Customer._meta.db_table} c
+    JOIN {Store._meta.db_table} s ON s.id = c.store_id
+    LEFT JOIN {Address._meta.db_table} ad ON ad.customer_id = c.id
+    WHERE {_CUSTOMER_FILTER}
+    ORDER BY c.id, ad.is_default_shipping DESC, ad.is_default_billing DESC, ad.id"""
+
+
+@functools.cache
+def _country_names() -> str:
+    with translation.override("en"):
+        return json.dumps({code: str(name) for code, name in countries})
+
+
+class _LineSink:
+    """Writes COPY's byte chunks to a text stream, whole lines at a time.
+
+    A real file (or stdout) gets the bytes on its binary buffer; anything else (a StringIO,
+    Django's OutputWrapper, which ends each write with a newline) gets decoded whole lines.
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._binary = getattr(stream, "buffer", None)
+        if self._binary is not None:
+            stream.flush()
+        self._rest = b""
+
+    def write(self, data: bytes) -> None:
+        data = self._rest + bytes(data)
+        end = data.rfind(b"\n") + 1
+        self._rest = data[end:]
+        if end:
+            self._emit(data[:end])
+
+    def close(self) -> None:
+        if self._rest:
+            self._emit(self._rest)
+        if self._binary is not None:
+            self._binary.flush()
+
+    def _emit(self, data: bytes) -> None:
+        if self._binary is not None:
+            self._binary.write(data)
+        else:
+            self._stream.write(data.decode())
+
+
+def _copy_out(sql: str, params: dict[str, Any], stream: IO[str], options: str) -> None:
+    sink = _LineSink(stream)
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg 3's own cursor: Django's wrapper has no copy()
+        with raw.copy(f"COPY ({sql}) TO STDOUT WITH ({options})", params) as copy:
+            for chunk in copy:
+                sink.write(chunk)
+    sink.close()
+
+
+def _postgresql_export(
+    file_format: str, stream: IO[str], store: Store | None, with_password_hashes: bool
+) -> int:
+    params = {
+        "store": store.pk if store is not None else None,
+        "hashes": with_password_hashes,
+        "countries": _country_names(),
+    }
+    count_sql = f"SELECT count(*) FROM {Customer._meta.db_table} c WHERE {_CUSTOMER_FILTER}"
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(count_sql, params)
+            (count,) = cursor.fetchone()
+        if file_format == "ndjson":
+            # One JSON text a line: CSV mode with a quote and delimiter that JSON never holds
+            # raw (it escapes control characters), so the text comes out as it is.
+            _copy_out(
+                _ndjson_sql(), params, stream, "FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01'"
+            )
+        else:
+            csv.writer(stream, lineterminator="\n").writerow(CSV_COLUMNS)
+            _copy_out(_csv_sql(), params, stream, "FORMAT csv")
+    return count
+
+
+def export_customers_to(
+    stream: IO[str],
+    *,
+    file_format: str,
+    store: Store | None = None,
+    with_password_hashes: bool = False,
+) -> int:
+    """Write the live customers (of `store`, or of every store) to `stream`; return how many.
+
+    On PostgreSQL the database renders and streams the file (COPY); elsewhere the portable
+    writers do it in Python. Both give the same file, read back by `import_customers`.
+    """
+    if connection.vendor == "postgresql":
+        return _postgresql_export(file_format, stream, store, with_password_hashes)
+    return WRITERS[file_format](
+        customers_for_export(store=store), stream, with_password_hashes=with_password_hashes
+    )

@@ -1,12 +1,10 @@
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 
 from addresses.models import Address
-from addresses.services import address_set_default
-from customers.models import Customer, CustomerGroup
-from customers.services import customer_anonymize, customer_create, customer_soft_delete
+from customers.models import Customer
 from tests.commands.conftest import run_command
 
 CUSTOMER_FIELDS = (
@@ -85,92 +83,6 @@ def empty_the_database():
     """What a fresh database holds: stores and groups, no customer."""
     Customer.objects.all().delete()
     assert Address.objects.count() == 0
-
-
-@pytest.fixture
-def customers(store):
-    group = CustomerGroup.objects.create(name="Wholesale")
-    full = customer_create(
-        store=store,
-        password_hash="pbkdf2_sha256$600000$saltsalt$" + "B" * 43 + "=",
-        email="Anna.Schmidt@example.com",
-        salutation="Ms",
-        first_name="Anna",
-        last_name="Schmidt-Weber",
-        gender="Female",
-        date_of_birth=date(1985, 4, 12),
-        phone="+49 30 1234567",
-        mobile="+49 151 12345678",
-        state="enabled",
-        group_id=group.pk,
-        accepts_marketing=True,
-        marketing_optin_level="confirmed_opt_in",
-        tax_exempt=True,
-        tax_exemptions=["VAT", "EXPORT"],
-        attribute_groups={
-            "erp": {
-                "attribute_group": "ERP",
-                "attributes": {"tier": {"attribute_value": "3", "value_type": "INTEGER"}},
-                "is_obsolete": False,
-            }
-        },
-        email_verified_at=datetime(2024, 5, 1, 10, 0, 0, 123456, tzinfo=UTC),
-        addresses=[
-            {
-                "label": "Home",
-                "salutation": "Ms",
-                "first_name": "Anna",
-                "last_name": "Schmidt",
-                "company": 'ACME, "Berlin"',
-                "address1": "Hauptstraße 1",
-                "address2": "Hinterhaus",
-                "address3": "3. OG",
-                "postcode": "10115",
-                "city": "Berlin",
-                "province": "Berlin",
-                "province_code": "BE",
-                "country": "DE",
-                "phone": "22111-3-4-5",
-                "email": "home@example.com",
-            },
-            {"address1": "Ring 2\nHof", "city": "Wien", "country": "AT"},
-        ],
-    )
-    invited = customer_create(
-        store=store, email="ben@example.com", reference="ERP-7", state="invited"
-    )
-    gone = customer_create(store=store, email="gone@example.com")
-    customer_soft_delete(customer=gone)
-    erased = customer_create(store=store, email="erased@example.com")
-    customer_anonymize(customer=erased)
-    # Dates from the past, so that a restored date cannot be the import's own clock.
-    Customer.objects.filter(pk=full.pk).update(
-        created_at=datetime(2019, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
-    )
-    Customer.objects.filter(pk=invited.pk).update(
-        created_at=datetime(2020, 1, 1, 0, 0, 0, tzinfo=UTC)
-    )
-    full.refresh_from_db()
-    invited.refresh_from_db()
-    return full, invited
-
-
-@pytest.fixture
-def customer_in_other_store(other_store, customers):
-    """The same reference as a DE customer, and billing and shipping on different addresses."""
-    customer = customer_create(
-        store=other_store,
-        email="ben@example.com",
-        reference="ERP-7",
-        accepted_terms_at=datetime(2021, 6, 7, 8, 9, 10, 111213, tzinfo=UTC),
-        addresses=[
-            {"address1": "Graben 1", "city": "Wien", "country": "AT"},
-            {"address1": "Ring 2", "city": "Linz", "country": "AT", "postcode": "4020"},
-        ],
-    )
-    second = customer.addresses.get(address1="Ring 2")
-    address_set_default(address=second, shipping=False, billing=True)
-    return customer
 
 
 @pytest.mark.parametrize("file_format", ["csv", "ndjson"], ids=["csv_case", "ndjson_case"])

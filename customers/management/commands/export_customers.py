@@ -5,10 +5,12 @@ into the same customers; with --with-password-hashes it holds the password hashe
 that file as a secret.
 """
 
+import functools
+
 from django.core.management.base import CommandError
 
 from customers.errors import StoreNotFound
-from customers.exporting import EXPORT_FORMATS, WRITERS, customers_for_export
+from customers.exporting import EXPORT_FORMATS, export_customers_to
 from customers.management.endings import OperatorCommand
 from customers.selectors import store_get
 
@@ -33,8 +35,12 @@ class Command(OperatorCommand):
                 store = store_get(code=options["store"])
             except StoreNotFound:
                 raise CommandError(f"Unknown store {options['store']!r}.", returncode=2) from None
-        customers = customers_for_export(store=store)
-        write = WRITERS[options["format"]]
+        export = functools.partial(
+            export_customers_to,
+            file_format=options["format"],
+            store=store,
+            with_password_hashes=options["with_password_hashes"],
+        )
         if options["output"]:
             try:
                 stream = open(options["output"], "w", encoding="utf-8", newline="")  # noqa: SIM115
@@ -43,11 +49,8 @@ class Command(OperatorCommand):
                     f"Cannot write {options['output']}: {error.strerror}.", returncode=2
                 ) from None
             with stream:
-                count = write(
-                    customers, stream, with_password_hashes=options["with_password_hashes"]
-                )
-            self.stderr.write(self.style.SUCCESS(f"Exported {count} customers."))
-            return
-        # Every write ends with a newline, so the wrapper adds no line endings of its own.
-        count = write(customers, self.stdout, with_password_hashes=options["with_password_hashes"])
+                count = export(stream)
+        else:
+            # Every write ends with a newline, so the wrapper adds no line endings of its own.
+            count = export(self.stdout)
         self.stderr.write(self.style.SUCCESS(f"Exported {count} customers."))
