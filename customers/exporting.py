@@ -170,11 +170,9 @@ WRITERS = {"csv": write_csv, "ndjson": write_ndjson}
 
 def _iso(column: str) -> str:
     """SQL for `datetime.isoformat()` of a UTC timestamp (microseconds only when not zero)."""
-    utc = f"({column} AT TIME ZONE 'UTC')"
     return (
-        f"(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
-        f"mod(date_part('microseconds', {column})::bigint, 1000000) = 0 THEN '' "
-        f"ELSE to_char({utc}, '.US') END || '+00:00')"
+        f"(replace(to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), "
+        f"'.000000', '') || '+00:00')"
     )
 
 
@@ -199,56 +197,64 @@ _CUSTOMER_FILTER = (
 
 
 def _ndjson_sql() -> str:
-    address = """json_build_object(
-        'address1', ad.address1, 'address2', ad.address2, 'addressName', ad.label,
-        'city', ad.city, 'company', ad.company,
-        'country', COALESCE(%(countries)s::jsonb ->> ad.country, ''),
-        'countryCode', ad.country, 'customerId', c.uuid,
-        'defaultAddress', ad.is_default_shipping, 'email', ad.email,
-        'firstName', ad.first_name, 'id', ad.uuid, 'lastName', ad.last_name,
-        'phone', ad.phone, 'postcode', ad.postcode, 'province', ad.province,
-        'provinceCode', ad.province_code, 'salutation', ad.salutation,
-        'address3', ad.address3, 'is_default_billing', ad.is_default_billing)"""
+    # Each address, and then the customer, as a row whose columns carry the TWC names:
+    # row_to_json and array_to_json render rows with their column types resolved once per
+    # row type, the cheapest JSON PostgreSQL builds (json_build_object resolves them per call).
+    address = """
+        SELECT ad.address1 AS "address1", ad.address2 AS "address2",
+               ad.label AS "addressName", ad.city AS "city", ad.company AS "company",
+               COALESCE(%(countries)s::jsonb ->> ad.country, '') AS "country",
+               ad.country AS "countryCode", c.uuid AS "customerId",
+               ad.is_default_shipping AS "defaultAddress", ad.email AS "email",
+               ad.first_name AS "firstName", ad.uuid AS "id", ad.last_name AS "lastName",
+               ad.phone AS "phone", ad.postcode AS "postcode", ad.province AS "province",
+               ad.province_code AS "provinceCode", ad.salutation AS "salutation",
+               ad.address3 AS "address3", ad.is_default_billing AS "is_default_billing"
+    """
     return f"""
-    SELECT json_build_object(
-        'accepts_marketing', c.accepts_marketing,
-        'active', c.state = 'enabled',
-        'addresses', COALESCE(a.items, '[]'::json),
-        'attributeGroups', COALESCE(NULLIF(c.attribute_groups, 'null'::jsonb), '{{}}'::jsonb),
-        'createdDate', {_twc_ms("c.created_at")},
-        'customerRef', c.reference,
-        'customer_state', c.state,
-        'defaultAddress', a.default_item,
-        'dob', to_char(c.date_of_birth, 'YYYY-MM-DD'),
-        'email', c.email,
-        'firstName', c.first_name,
-        'id', c.uuid,
-        'lastModifiedDate', {_twc_ms("c.updated_at")},
-        'lastName', c.last_name,
-        'marketing_optin_level', c.marketing_optin_level,
-        'marketing_preferences_updated_at', {_iso("c.marketing_preferences_updated_at")},
-        'mobile', NULLIF(c.mobile, ''),
-        'phone', NULLIF(c.phone, ''),
-        'taxExempt', c.tax_exempt,
-        'taxExemptions', COALESCE(NULLIF(c.tax_exemptions, 'null'::jsonb), '[]'::jsonb),
-        'verified_email', c.email_verified_at IS NOT NULL,
-        'password_hash', {_password_sql()},
-        'email_verified_at', {_iso("c.email_verified_at")},
-        'group_id', c.group_id,
-        'salutation', c.salutation,
-        'gender', c.gender,
-        'store', s.code,
-        'created_at', {_iso("c.created_at")},
-        'accepted_terms_at', {_iso("c.accepted_terms_at")})
+    SELECT row_to_json(r)
     FROM {Customer._meta.db_table} c
     JOIN {Store._meta.db_table} s ON s.id = c.store_id
     LEFT JOIN LATERAL (
-        SELECT json_agg(x.item ORDER BY x.is_default_shipping DESC, x.is_default_billing DESC,
-                        x.id) AS items,
-               (array_agg(x.item) FILTER (WHERE x.is_default_shipping))[1] AS default_item
-        FROM (SELECT ad.id, ad.is_default_shipping, ad.is_default_billing, {address} AS item
-              FROM {Address._meta.db_table} ad WHERE ad.customer_id = c.id) x
+        -- The default shipping address, if any, sorts first (array_to_json: no line breaks,
+        -- unlike json_agg).
+        SELECT array_to_json(array_agg(x ORDER BY ad.is_default_shipping DESC,
+                                       ad.is_default_billing DESC, ad.id)) AS items,
+               bool_or(ad.is_default_shipping) AS has_default
+        FROM {Address._meta.db_table} ad CROSS JOIN LATERAL ({address}) x
+        WHERE ad.customer_id = c.id
     ) a ON true
+    CROSS JOIN LATERAL (SELECT
+        c.accepts_marketing AS "accepts_marketing",
+        c.state = 'enabled' AS "active",
+        COALESCE(a.items, '[]'::json) AS "addresses",
+        COALESCE(NULLIF(c.attribute_groups, 'null'::jsonb), '{{}}'::jsonb) AS "attributeGroups",
+        {_twc_ms("c.created_at")} AS "createdDate",
+        c.reference AS "customerRef",
+        c.state AS "customer_state",
+        CASE WHEN a.has_default THEN a.items -> 0 END AS "defaultAddress",
+        to_char(c.date_of_birth, 'YYYY-MM-DD') AS "dob",
+        c.email AS "email",
+        c.first_name AS "firstName",
+        c.uuid AS "id",
+        {_twc_ms("c.updated_at")} AS "lastModifiedDate",
+        c.last_name AS "lastName",
+        c.marketing_optin_level AS "marketing_optin_level",
+        {_iso("c.marketing_preferences_updated_at")} AS "marketing_preferences_updated_at",
+        NULLIF(c.mobile, '') AS "mobile",
+        NULLIF(c.phone, '') AS "phone",
+        c.tax_exempt AS "taxExempt",
+        COALESCE(NULLIF(c.tax_exemptions, 'null'::jsonb), '[]'::jsonb) AS "taxExemptions",
+        c.email_verified_at IS NOT NULL AS "verified_email",
+        {_password_sql()} AS "password_hash",
+        {_iso("c.email_verified_at")} AS "email_verified_at",
+        c.group_id AS "group_id",
+        c.salutation AS "salutation",
+        c.gender AS "gender",
+        s.code AS "store",
+        {_iso("c.created_at")} AS "created_at",
+        {_iso("c.accepted_terms_at")} AS "accepted_terms_at"
+    ) r
     WHERE {_CUSTOMER_FILTER}
     ORDER BY c.id"""
 
@@ -310,18 +316,15 @@ def _country_names() -> str:
         return json.dumps({code: str(name) for code, name in countries})
 
 
-class _LineSink:
-    """Writes COPY's byte chunks to a text stream, whole lines at a time.
+class _TextLines:
+    """Byte chunks to a text stream, decoded a whole line at a time.
 
-    A real file (or stdout) gets the bytes on its binary buffer; anything else (a StringIO,
-    Django's OutputWrapper, which ends each write with a newline) gets decoded whole lines.
+    A multi-byte character may span two chunks, and Django's OutputWrapper ends every write
+    it is given with a newline.
     """
 
     def __init__(self, stream: IO[str]) -> None:
         self._stream = stream
-        self._binary = getattr(stream, "buffer", None)
-        if self._binary is not None:
-            stream.flush()
         self._rest = b""
 
     def write(self, data: bytes) -> None:
@@ -329,29 +332,28 @@ class _LineSink:
         end = data.rfind(b"\n") + 1
         self._rest = data[end:]
         if end:
-            self._emit(data[:end])
+            self._stream.write(data[:end].decode())
 
-    def close(self) -> None:
+    def flush(self) -> None:
         if self._rest:
-            self._emit(self._rest)
-        if self._binary is not None:
-            self._binary.flush()
-
-    def _emit(self, data: bytes) -> None:
-        if self._binary is not None:
-            self._binary.write(data)
-        else:
-            self._stream.write(data.decode())
+            self._stream.write(self._rest.decode())
+            self._rest = b""
 
 
 def _copy_out(sql: str, params: dict[str, Any], stream: IO[str], options: str) -> None:
-    sink = _LineSink(stream)
+    # A real file (or stdout) takes COPY's bytes as they come, on its binary buffer.
+    sink = getattr(stream, "buffer", None)
+    if sink is not None:
+        stream.flush()
+    else:
+        sink = _TextLines(stream)
+    write = sink.write
     with connection.cursor() as cursor:
         raw = cursor.cursor  # psycopg 3's own cursor: Django's wrapper has no copy()
         with raw.copy(f"COPY ({sql}) TO STDOUT WITH ({options})", params) as copy:
             for chunk in copy:
-                sink.write(chunk)
-    sink.close()
+                write(chunk)
+    sink.flush()
 
 
 def _postgresql_export(
