@@ -365,8 +365,12 @@ def _postgresql_export(
         "countries": _country_names(),
     }
     count_sql = f"SELECT count(*) FROM {Customer._meta.db_table} c WHERE {_CUSTOMER_FILTER}"
+    own_transaction = not connection.in_atomic_block
     with transaction.atomic():
         with connection.cursor() as cursor:
+            if own_transaction:
+                # One snapshot for the count and the rows, whatever is written meanwhile.
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             cursor.execute(count_sql, params)
             (count,) = cursor.fetchone()
         if file_format == "ndjson":
