@@ -1,11 +1,15 @@
 """The CSV representation of customers (SPEC 8): columns, cell values, error field names.
 
 One customer a row; the header names domain fields. `tax_exemptions` and `attribute_groups`
-(JSON text) are extra columns so that an export reads back losslessly; a customer's further
-addresses are continuation rows with the same reference.
+(JSON text) are extra columns so that an export reads back losslessly, and so are what only
+an import restores: `store` (a store code), `uuid`, `created_at`,
+`marketing_preferences_updated_at`, `accepted_terms_at`, and each address's `uuid` and
+default flags. A customer's further addresses are continuation rows with the same store,
+reference and uuid.
 """
 
 import json
+import uuid
 from datetime import date, datetime
 from typing import Any
 
@@ -30,6 +34,11 @@ CSV_CUSTOMER_COLUMNS = (
     "attribute_groups",
     "email_verified_at",
     "password_hash",
+    "store",
+    "uuid",
+    "created_at",
+    "marketing_preferences_updated_at",
+    "accepted_terms_at",
 )
 
 
@@ -49,6 +58,9 @@ CSV_ADDRESS_FIELDS = (
     "country",
     "phone",
     "email",
+    "uuid",
+    "is_default_shipping",
+    "is_default_billing",
 )
 
 
@@ -59,6 +71,11 @@ CSV_COLUMNS = CSV_CUSTOMER_COLUMNS + tuple(CSV_ADDRESS_PREFIX + name for name in
 
 
 CSV_PASSWORD_COLUMN = "password"
+
+
+_CSV_DATETIMES = frozenset(
+    {"email_verified_at", "created_at", "marketing_preferences_updated_at", "accepted_terms_at"}
+)
 
 
 _CSV_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
@@ -73,8 +90,11 @@ def csv_address_cells(cells: dict[str, Any]) -> dict[str, str]:
 
 
 def csv_value(name: str, text: str) -> Any:
-    """Turn one CSV cell into the Python value the service takes (the CSV 'serializer')."""
-    if name in ("accepts_marketing", "tax_exempt"):
+    """Turn one CSV cell into the Python value the service takes (the CSV 'serializer').
+
+    Address cells go through here too, by their field name without the prefix.
+    """
+    if name in ("accepts_marketing", "tax_exempt", "is_default_shipping", "is_default_billing"):
         if text.lower() not in _CSV_BOOLEANS:
             raise ValidationError("Must be true or false.", code="invalid")
         return _CSV_BOOLEANS[text.lower()]
@@ -83,7 +103,12 @@ def csv_value(name: str, text: str) -> Any:
             return date.fromisoformat(text)
         except ValueError:
             raise ValidationError("Enter a date as YYYY-MM-DD.", code="invalid") from None
-    if name == "email_verified_at":
+    if name == "uuid":
+        try:
+            return uuid.UUID(text)
+        except ValueError:
+            raise ValidationError("Enter a valid UUID.", code="invalid") from None
+    if name in _CSV_DATETIMES:
         try:
             return datetime.fromisoformat(text)
         except ValueError:

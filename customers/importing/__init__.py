@@ -2,7 +2,8 @@
 
 `readers` turns a file into `SourceRecord`s, `rows` turns a record into the arguments of
 `customer_bulk_row` (and a row's problems into report lines), and `pipeline` hands batches to
-`customer_bulk_upsert` and reports what it did with each row. Callers import from here.
+`customer_bulk_upsert` and reports what it did with each row; `rejects` writes the rejected
+rows back in their own format. Callers import from here.
 """
 
 from customers.formats.csv import CSV_ADDRESS_FIELDS, CSV_ADDRESS_PREFIX, CSV_COLUMNS
@@ -19,6 +20,7 @@ from customers.importing.readers import (
     read_json_array,
     read_ndjson,
 )
+from customers.importing.rejects import RejectWriter
 from customers.importing.rows import RowProblem, problems_of
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "IdRanges",
     "ImportFileError",
     "ImportStats",
+    "RejectWriter",
     "RowProblem",
     "SourceRecord",
     "guess_format",

@@ -16,10 +16,12 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from customers.errors import StoreNotFound
 from customers.formats.csv import CSV_PASSWORD_COLUMN
 from customers.importing.readers import SourceRecord
 from customers.importing.rows import ARGUMENT_READERS, FIELD_NAMERS, RowProblem, problems_of
 from customers.models import Customer, Store
+from customers.selectors import store_get
 from customers.services import (
     BulkMode,
     BulkRow,
@@ -56,8 +58,8 @@ class PreparedBatch:
     """A batch after parsing, password hashing and validation, ready for the database."""
 
     read: int
-    # (line, the validated row) of every row that passed.
-    rows: list[tuple[int, BulkRow]] = field(default_factory=list)
+    # (line, the validated row, the store code the row names or "") of every row that passed.
+    rows: list[tuple[int, BulkRow, str]] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     failed: int = 0
     plain_passwords: bool = False
@@ -97,15 +99,16 @@ def prepare_batch(
                 )
                 continue
             arguments["password_hash"] = hashed
+        store_code = arguments.pop("store", "")
         # SPEC 8: a customer imported without a password is invited (when created; an
         # update leaves the state of an existing customer alone).
         row = customer_bulk_row(
-            arguments, group_ids=group_ids, default_state=Customer.State.INVITED
+            arguments, group_ids=group_ids, default_state=Customer.State.INVITED, restore=True
         )
         if row.error is not None:
             fail(problems_of(record.line, row.error, name_field))
             continue
-        prepared.rows.append((record.line, row))
+        prepared.rows.append((record.line, row, store_code))
     return prepared
 
 
@@ -156,6 +159,9 @@ def _batches(records: Iterable[SourceRecord], size: int) -> Iterator[list[Source
 class CustomerImport:
     """Imports records in batches into `store`; every batch commits on its own.
 
+    With `store_per_row`, a row that names a store (an export of several stores) goes to
+    that store, the others to `store`; a row naming an unknown or inactive store fails.
+
     With `workers`, batches are parsed and validated (and plain passwords hashed) in that
     many processes, a bounded window ahead of the main process, which matches, checks and
     writes them in file order. `on_problem` receives each batch's rejected rows; `on_batch`
@@ -165,10 +171,12 @@ class CustomerImport:
 
     store: Store
     file_format: str
+    store_per_row: bool = False
     batch_size: int = 5000
     update_existing: bool = False
     workers: int = 0
     on_problem: Callable[[list[RowProblem]], None] = lambda problems: None
+    on_rejected: Callable[[SourceRecord, list[RowProblem]], None] = lambda record, problems: None
     on_batch: Callable[[ImportStats], None] = lambda stats: None
     on_slow_path: Callable[[], None] = lambda: None
     stats: ImportStats = field(default_factory=ImportStats)
@@ -177,29 +185,46 @@ class CustomerImport:
     _warned: bool = False
     _inserted_since_analyze: int = 0
     _rows_at_analyze: int = 0
+    _stores: dict[str, Store | None] = field(default_factory=dict)
 
     def run(self, records: Iterable[SourceRecord]) -> ImportStats:
         batches = _batches(records, self.batch_size)
         if self.workers < 1:
             for batch in batches:
-                self._store(prepare_batch(batch, self.file_format, customer_groups_known()))
+                prepared = prepare_batch(batch, self.file_format, customer_groups_known())
+                self._store(prepared, batch)
             return self.stats
         with ProcessPoolExecutor(max_workers=self.workers) as pool:
-            pending: deque[Future[PreparedBatch]] = deque()
+            # The records stay here too: a rejected one is written back as it was read.
+            pending: deque[tuple[Future[PreparedBatch], list[SourceRecord]]] = deque()
             try:
                 for batch in batches:
                     group_ids = customer_groups_known()
-                    pending.append(pool.submit(prepare_batch, batch, self.file_format, group_ids))
+                    future = pool.submit(prepare_batch, batch, self.file_format, group_ids)
+                    pending.append((future, batch))
                     # A window of a few batches: the file is never read far ahead.
                     if len(pending) > self.workers:
-                        self._store(pending.popleft().result())
+                        future, records = pending.popleft()
+                        self._store(future.result(), records)
             finally:
                 # Batches read before a file error are still imported, as without workers.
                 while pending:
-                    self._store(pending.popleft().result())
+                    future, records = pending.popleft()
+                    self._store(future.result(), records)
         return self.stats
 
-    def _store(self, prepared: PreparedBatch) -> None:
+    def _report(self, records: list[SourceRecord]) -> None:
+        """Hand the batch's problems on in file order, and each rejected record with its own."""
+        problems = sorted(self._problems, key=lambda problem: problem.line)
+        self.on_problem(problems)
+        by_line: dict[int, list[RowProblem]] = {}
+        for problem in problems:
+            by_line.setdefault(problem.line, []).append(problem)
+        for record in records:
+            if record.line in by_line:
+                self.on_rejected(record, by_line[record.line])
+
+    def _store(self, prepared: PreparedBatch, records: list[SourceRecord]) -> None:
         self.stats.read += prepared.read
         self.stats.failed += prepared.failed
         self._problems = list(prepared.problems)
@@ -211,16 +236,45 @@ class CustomerImport:
         finally:
             # Reported in file order, whichever step found them.
             if self._problems:
-                self.on_problem(sorted(self._problems, key=lambda problem: problem.line))
+                self._report(records)
         self.on_batch(self.stats)
 
     def _reject(self, problems: list[RowProblem]) -> None:
         self.stats.failed += 1
         self._problems.extend(problems)
 
-    def _write(self, rows: list[tuple[int, BulkRow]]) -> None:
+    def _store_of(self, code: str) -> Store | None:
+        if not self.store_per_row or not code:
+            return self.store
+        key = code.strip().upper()
+        if key not in self._stores:
+            try:
+                self._stores[key] = store_get(code=key)
+            except StoreNotFound:
+                self._stores[key] = None
+        return self._stores[key]
+
+    def _write(self, rows: list[tuple[int, BulkRow, str]]) -> None:
+        # One upsert per store, in file order within each store.
+        by_store: dict[int, tuple[Store, list[tuple[int, BulkRow]]]] = {}
+        for line, row, code in rows:
+            store = self._store_of(code)
+            if store is None:
+                self._reject(
+                    problems_of(
+                        line,
+                        StoreNotFound("Unknown or inactive store.", field="store"),
+                        FIELD_NAMERS[self.file_format],
+                    )
+                )
+                continue
+            by_store.setdefault(store.pk, (store, []))[1].append((line, row))
+        for store, store_rows in by_store.values():
+            self._write_store(store, store_rows)
+
+    def _write_store(self, store: Store, rows: list[tuple[int, BulkRow]]) -> None:
         results = customer_bulk_upsert(
-            store=self.store,
+            store=store,
             rows=[row for _, row in rows],
             mode=BulkMode.UPDATE_EXISTING if self.update_existing else BulkMode.SKIP_EXISTING,
             created_earlier=self._created_ids,

@@ -10,9 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from customers.formats.csv import csv_address_cells
-
 FORMATS = ("csv", "json", "ndjson")
+
+
+# Consecutive CSV rows that agree on these are one customer (an export of several stores
+# may hold one reference in two stores).
+_CUSTOMER_KEY_COLUMNS = ("reference", "store", "uuid")
 
 
 # One JSON array item may not grow the read buffer beyond this: a broken file must not be
@@ -33,8 +36,9 @@ class SourceRecord:
 
     line: int
     data: Any
-    # CSV only: further rows of the same customer (same reference) carry extra addresses.
-    extra_addresses: list[dict[str, str]] = field(default_factory=list)
+    # CSV only: further rows of the same customer (same store, reference and uuid), each
+    # with one more address.
+    extra_rows: list[dict[str, str]] = field(default_factory=list)
 
 
 def guess_format(path: str) -> str | None:
@@ -60,9 +64,16 @@ def read_csv(stream: IO[str]) -> Iterator[SourceRecord]:
         line, next_line = next_line, reader.line_num + 1
         cells.pop(None, None)  # cells beyond the header's columns are ignored
         reference = (cells.get("reference") or "").strip()
-        if pending is not None and reference and pending.data.get("reference", "") == reference:
+        if (
+            pending is not None
+            and reference
+            and all(
+                (pending.data.get(name) or "").strip() == (cells.get(name) or "").strip()
+                for name in _CUSTOMER_KEY_COLUMNS
+            )
+        ):
             # A continuation row: the same customer again, with one more address.
-            pending.extra_addresses.append(csv_address_cells(cells))
+            pending.extra_rows.append(cells)
             continue
         if pending is not None:
             yield pending
@@ -79,13 +90,16 @@ def read_ndjson(stream: IO[str]) -> Iterator[SourceRecord]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as error:
-            data = MalformedRecord(f"Malformed JSON: {error.msg} (column {error.colno}).")
+            data = MalformedRecord(
+                f"Malformed JSON: {error.msg} (column {error.colno}).", text.rstrip("\r\n")
+            )
         yield SourceRecord(line=number, data=data)
 
 
 @dataclass
 class MalformedRecord:
     message: str
+    text: str = ""
 
 
 def read_json_array(stream: IO[str]) -> Iterator[SourceRecord]:

@@ -1,5 +1,6 @@
 """From a record to `customer_bulk_row`'s arguments, and a row's problems for the report."""
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,19 @@ TWC_EXTRA_KEYS = (
 TWC_EXTRA_ADDRESS_KEYS = ("salutation", "address3")
 
 
+# What only an import restores, under the names an export writes them (see
+# `customers.services.bulk.RESTORED_FIELDS`): the TWC keys `createdDate` and
+# `marketing_preferences_updated_at` are read-only in the API and rounded to milliseconds.
+TWC_RESTORED_KEYS = ("created_at", "marketing_preferences_updated_at", "accepted_terms_at")
+
+
+_MARKETING_DATE = "marketing_preferences_updated_at"
+
+
+# CSV address cells that are not text.
+_CSV_TYPED_ADDRESS_CELLS = ("uuid", "is_default_shipping", "is_default_billing")
+
+
 @dataclass
 class RowProblem:
     line: int
@@ -54,6 +68,9 @@ def csv_record_arguments(record: SourceRecord) -> dict[str, Any]:
     for name in (*CSV_CUSTOMER_COLUMNS, CSV_PASSWORD_COLUMN):
         text = (cells.get(name) or "").strip()
         if not text:
+            if name == _MARKETING_DATE and name in cells:
+                # An export's empty cell: no marketing choice was ever recorded.
+                arguments[name] = None
             continue
         try:
             arguments[name] = csv_value(name, text)
@@ -61,13 +78,51 @@ def csv_record_arguments(record: SourceRecord) -> dict[str, Any]:
             errors[name] = error.error_list
     if errors:
         raise ValidationError(errors)
-    addresses = [csv_address_cells(cells), *record.extra_addresses]
+    addresses = [csv_address_cells(row) for row in (cells, *record.extra_rows)]
     arguments["addresses"] = [
         {name: value for name, value in address.items() if value}
         for address in addresses
         if any(address.values())
     ]
+    for index, address in enumerate(arguments["addresses"]):
+        for name in _CSV_TYPED_ADDRESS_CELLS:
+            if name in address:
+                try:
+                    address[name] = csv_value(name, address[name])
+                except ValidationError as error:
+                    errors[f"addresses.{index}.{name}"] = error.error_list
+    if errors:
+        raise ValidationError(errors)
     return arguments
+
+
+def _twc_restored(data: dict, errors: dict[str, list[ValidationError]]) -> dict[str, Any]:
+    """The keys an export adds for a lossless import: store, uuid (`id`) and exact dates."""
+    found: dict[str, Any] = {}
+    data_keys = set(data)
+    store = data.pop("store", None)
+    if store not in (None, ""):
+        if isinstance(store, str):
+            found["store"] = store
+        else:
+            errors["store"] = [ValidationError("Must be a string.", code="invalid")]
+    texts = {"uuid": data.pop("id", None)}
+    texts.update({name: data.pop(name, None) for name in TWC_RESTORED_KEYS})
+    for name, value in texts.items():
+        if value in (None, ""):
+            if name == _MARKETING_DATE and name in data_keys:
+                found[name] = None  # no marketing choice was ever recorded
+            continue
+        if not isinstance(value, str):
+            errors["id" if name == "uuid" else name] = [
+                ValidationError("Must be a string.", code="invalid")
+            ]
+            continue
+        try:
+            found[name] = csv_value(name, value)
+        except ValidationError as error:
+            errors["id" if name == "uuid" else name] = error.error_list
+    return found
 
 
 def twc_record_arguments(record: SourceRecord) -> dict[str, Any]:
@@ -89,7 +144,11 @@ def twc_record_arguments(record: SourceRecord) -> dict[str, Any]:
             {"__all__": [ValidationError("Each customer must be a JSON object.", code="invalid")]}
         )
     data = dict(data)
+    # A reject file's reasons (see `rejects`): the fixed item imports as it is.
+    data.pop("errors", None)
     extras = {name: data.pop(name, None) for name in TWC_EXTRA_KEYS}
+    errors: dict[str, list[ValidationError]] = {}
+    restored = _twc_restored(data, errors)
     address_extras = []
     if isinstance(data.get("addresses"), list):
         data["addresses"] = [
@@ -99,17 +158,36 @@ def twc_record_arguments(record: SourceRecord) -> dict[str, Any]:
             found = {}
             if isinstance(item, dict):
                 found = {key: item.pop(key) for key in TWC_EXTRA_ADDRESS_KEYS if key in item}
+                # The address `id` (its uuid) and its billing flag (TWC's `defaultAddress`
+                # is the shipping default) are kept by an import, ignored by the API.
+                for key, name in (("id", "uuid"), ("is_default_billing", "is_default_billing")):
+                    if item.get(key) is not None:
+                        found[name] = item.pop(key)
             address_extras.append(found)
     arguments = twc_to_domain(data)
+    arguments.update(restored)
     if not TWC_STATE_KEYS & data.keys():
         # The codec makes a stateless TWC customer `invited` because TWC customers have no
         # password. Here a row may carry a password, and an update must not change the state
         # of an existing customer, so the import applies its own default (`prepare_batch`).
         arguments.pop("state", None)
-    errors: dict[str, list[ValidationError]] = {}
     for index, found in enumerate(address_extras):
         for key, value in found.items():
-            if value is None or isinstance(value, str):
+            if key == "is_default_billing":
+                if isinstance(value, bool):
+                    arguments["addresses"][index][key] = value
+                else:
+                    errors[f"addresses[{index}].{key}"] = [
+                        ValidationError("Must be true or false.", code="invalid")
+                    ]
+            elif key == "uuid":
+                try:
+                    if not isinstance(value, str):
+                        raise ValidationError("Enter a valid UUID.", code="invalid")
+                    arguments["addresses"][index][key] = csv_value(key, value)
+                except ValidationError as error:
+                    errors[f"addresses[{index}].id"] = error.error_list
+            elif value is None or isinstance(value, str):
                 arguments["addresses"][index][key] = value
             else:
                 errors[f"addresses[{index}].{key}"] = [
@@ -144,8 +222,15 @@ ARGUMENT_READERS: dict[str, Callable[[SourceRecord], dict[str, Any]]] = {
 }
 
 
+_RESTORED_ADDRESS_UUID = re.compile(r"addresses\.(\d+)\.uuid")
+
+
 def twc_field_name(name: str | None) -> str:
     """The TWC key a domain error is about, as the Integration API names it."""
+    if name == "uuid":
+        return "id"
+    if name and (match := _RESTORED_ADDRESS_UUID.fullmatch(name)):
+        return f"addresses[{match.group(1)}].id"
     return twc_field(name) or ""
 
 

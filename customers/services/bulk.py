@@ -6,14 +6,16 @@ from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.functions import Lower
 
+from addresses.models import Address
 from addresses.services import (
     address_create,
     address_values_clean,
 )
 from config.errors import DomainError
+from customers import validation
 from customers.errors import (
     EmailAlreadyUsed,
     PhoneAlreadyUsed,
@@ -79,28 +81,112 @@ class BulkResult:
     errors: list[ValidationError | DomainError] = field(default_factory=list)
 
 
+# What only an import restores (SPEC 8: an export read back gives the same customers): ids
+# and dates that no API may set. Each address may also carry its `uuid`, and its default
+# flags are then kept as given instead of "the first address is the default".
+RESTORED_FIELDS = ("uuid", "created_at", "marketing_preferences_updated_at")
+_DEFAULT_FLAGS = ("is_default_shipping", "is_default_billing")
+
+
+@dataclass
+class _Restored:
+    values: dict[str, Any] = field(default_factory=dict)
+    # Per address: its uuid and the default flags the row gave (None: not given).
+    address_values: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _restored_split(arguments: Mapping[str, Any]) -> tuple[dict[str, Any], _Restored]:
+    """The arguments without what only an import restores, and that part on its own."""
+    arguments = dict(arguments)
+    restored = _Restored(
+        values={name: arguments.pop(name) for name in RESTORED_FIELDS if name in arguments}
+    )
+    addresses = []
+    for address in arguments.get("addresses") or ():
+        address = dict(address)
+        restored.address_values.append(
+            {
+                name: address.pop(name)
+                for name in ("uuid", *_DEFAULT_FLAGS)
+                if address.get(name) is not None
+            }
+        )
+        addresses.append(address)
+    if "addresses" in arguments:
+        arguments["addresses"] = addresses
+    return arguments, restored
+
+
+def _restore(built: CustomerRow, restored: _Restored) -> None:
+    """Put the restored values on a validated row.
+
+    Raises:
+        ValidationError: two addresses claim one default.
+    """
+    if not restored.values and not restored.address_values:
+        return
+    for name, value in restored.values.items():
+        if value is not None:
+            built.values[name] = validation.aware(value)
+        elif name == "marketing_preferences_updated_at" and not built.values.get(
+            "accepts_marketing"
+        ):
+            # No consent and no date: no marketing choice was ever recorded. (A consent
+            # without a date is dated now, as the domain dates it.)
+            built.values[name] = None
+    errors: dict[str, list[ValidationError]] = {}
+    for address, given in zip(built.addresses, restored.address_values, strict=True):
+        if "uuid" in given:
+            address["uuid"] = given["uuid"]
+    for flag in _DEFAULT_FLAGS:
+        if not any(flag in given for given in restored.address_values):
+            continue
+        claimed = False
+        for index, (address, given) in enumerate(
+            zip(built.addresses, restored.address_values, strict=True)
+        ):
+            address[flag] = bool(given.get(flag))
+            if address[flag] and claimed:
+                errors[f"addresses.{index}.{flag}"] = [
+                    ValidationError(
+                        "Another address of this customer is already the default.",
+                        code="invalid",
+                    )
+                ]
+            claimed = claimed or address[flag]
+    if errors:
+        raise ValidationError(errors)
+
+
 def customer_bulk_row(
     arguments: Mapping[str, Any] | ValidationError,
     *,
     group_ids: frozenset[int],
     default_state: str | None = None,
+    restore: bool = False,
 ) -> BulkRow:
     """Validate one row for `customer_bulk_upsert`; touches no database (worker processes).
 
     `arguments` are `customer_row_build`'s, or the `ValidationError` of a row that the caller
     could not parse (it fails as that error). A row that names no state and carries no
     password hash is created with `default_state` (`with_default_state`); an update never
-    applies it.
+    applies it. With `restore` (the import) the row may also carry RESTORED_FIELDS, address
+    `uuid`s and default flags, which a new customer keeps (an update ignores them).
     """
     if isinstance(arguments, ValidationError):
         return BulkRow(arguments={}, error=arguments)
+    restored = _Restored()
+    if restore:
+        arguments, restored = _restored_split(arguments)
     new_customer = with_default_state(
         arguments, default_state=default_state, has_password=bool(arguments.get("password_hash"))
     )
     try:
-        return BulkRow(arguments, built=customer_row_build(group_ids=group_ids, **new_customer))
+        built = customer_row_build(group_ids=group_ids, **new_customer)
+        _restore(built, restored)
     except ValidationError as error:
         return BulkRow(arguments, error=error)
+    return BulkRow(arguments, built=built)
 
 
 def customer_bulk_upsert(
@@ -168,10 +254,11 @@ def customer_bulk_upsert(
         customers_check_batch(store=store, drafts=[prepared[i].built for i in candidates]),
         candidates,
     )
+    good = _restored_uuids_check(prepared, good, results)
     if (all_or_nothing and results) or not write:
         return _with_not_written(results, len(prepared))
     try:
-        customers_rows_insert(store=store, rows=[prepared[i].built for i in good])
+        _rows_insert(store, [prepared[i].built for i in good])
     except (EmailAlreadyUsed, PhoneAlreadyUsed, ReferenceAlreadyUsed):
         # Another writer took one of the values since the check: check again (the winner is
         # visible now) and insert the rest; a second loss is an error.
@@ -180,13 +267,62 @@ def customer_bulk_upsert(
         )
         if all_or_nothing and results:
             return _with_not_written(results, len(prepared))
-        customers_rows_insert(store=store, rows=[prepared[i].built for i in good])
+        _rows_insert(store, [prepared[i].built for i in good])
     for index in good:
         built = prepared[index].built
         results[index] = BulkResult(
             BulkStatus.CREATED, customer_id=built.values["id"], reference=built.reference
         )
     return [results[index] for index in range(len(prepared))]
+
+
+@transaction.atomic
+def _rows_insert(store: Store, rows: list[CustomerRow]) -> None:
+    customers_rows_insert(store=store, rows=rows)
+    if connection.vendor == "postgresql":
+        return  # COPY wrote the restored `created_at` as given
+    # `bulk_create` stamps `created_at` (auto_now_add) over a restored one: put it back.
+    for row in rows:
+        if "created_at" in row.values:
+            Customer.objects.filter(pk=row.values["id"]).update(created_at=row.values["created_at"])
+
+
+def _restored_uuids_check(
+    prepared: list[BulkRow], indexes: list[int], results: dict[int, BulkResult]
+) -> list[int]:
+    """Reject the new rows whose restored uuid (or an address's) is taken; return the rest.
+
+    Taken means held by a customer (or address) in the database, or by an earlier row of
+    the batch: an export imported a second time into another store is refused row by row,
+    instead of one unique-index failure aborting the batch.
+    """
+    wanted: list[tuple[int, str, type, Any]] = []
+    for index in indexes:
+        built = prepared[index].built
+        if "uuid" in built.values:
+            wanted.append((index, "uuid", Customer, built.values["uuid"]))
+        for position, address in enumerate(built.addresses):
+            if "uuid" in address:
+                wanted.append((index, f"addresses.{position}.uuid", Address, address["uuid"]))
+    if not wanted:
+        return indexes
+    taken: set[tuple[type, Any]] = set()
+    for model in (Customer, Address):
+        values = sorted({str(value) for _, _, m, value in wanted if m is model})
+        for start in range(0, len(values), LOOKUP_CHUNK):
+            found = model.objects.filter(uuid__in=values[start : start + LOOKUP_CHUNK])
+            taken.update((model, str(value)) for value in found.values_list("uuid", flat=True))
+    problems: dict[int, dict[str, list[ValidationError]]] = {}
+    for index, name, model, value in wanted:
+        key = (model, str(value))
+        if key in taken:
+            problems.setdefault(index, {})[name] = [
+                ValidationError("This uuid belongs to another record already.", code="unique")
+            ]
+        taken.add(key)
+    for index, errors in problems.items():
+        results[index] = BulkResult(BulkStatus.ERROR, errors=[ValidationError(errors)])
+    return [index for index in indexes if index not in problems]
 
 
 def _with_not_written(results: dict[int, BulkResult], count: int) -> list[BulkResult]:

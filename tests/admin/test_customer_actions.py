@@ -200,17 +200,25 @@ def test_export_csv_action(admin_client, store):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="customers-')
     body = b"".join(response.streaming_content).decode()
+    # The export carries what an import restores: store, uuid, dates, address ids and flags.
+    address = customer.addresses.get()
+    marketing_date = customer.marketing_preferences_updated_at
     assert body.split("\r\n") == [
         "reference,email,first_name,last_name,salutation,gender,date_of_birth,phone,mobile,"
         "state,group_id,accepts_marketing,marketing_optin_level,tax_exempt,tax_exemptions,"
-        "attribute_groups,email_verified_at,address_label,address_salutation,"
+        "attribute_groups,email_verified_at,store,uuid,created_at,"
+        "marketing_preferences_updated_at,accepted_terms_at,address_label,address_salutation,"
         "address_first_name,address_last_name,address_company,address_address1,"
         "address_address2,address_address3,address_postcode,address_city,address_province,"
-        "address_province_code,address_country,address_phone,address_email",
+        "address_province_code,address_country,address_phone,address_email,address_uuid,"
+        "address_is_default_shipping,address_is_default_billing",
         "DE--7,anna.berg@example.com,Anna,'=Berg,Ms,Female,1990-05-17,+49301234567,,enabled,1,"
-        "true,single_opt_in,false,,,2024-01-02T03:04:05+00:00,,,Anna,Berg,,Main Street 1,,,"
-        "10115,Berlin,,,DE,22111-3-4-5,",
-        "DE--8,ben@example.com,Ben,Kurz,,,,,,enabled,1,false,,false,,,,,,,,,,,,,,,,,,",
+        "true,single_opt_in,false,,,2024-01-02T03:04:05+00:00,DE,"
+        f"{customer.uuid},{customer.created_at.isoformat()},"
+        f"{marketing_date.isoformat() if marketing_date else ''},,,,Anna,Berg,,Main Street 1,,,"
+        f"10115,Berlin,,,DE,22111-3-4-5,,{address.uuid},true,true",
+        f"DE--8,ben@example.com,Ben,Kurz,,,,,,enabled,1,false,,false,,,,DE,{bare.uuid},"
+        f"{bare.created_at.isoformat()},,,,,,,,,,,,,,,,,,,,",
         "",
     ]
     assert customer.password not in body
@@ -315,20 +323,26 @@ def test_export_csv_action_of_one_reference_in_two_stores(admin_client, store, o
         "accepts_marketing": False,
         "email_verified_at": None,
     }
-    CustomerFactory(store=store, **person)
-    CustomerFactory(store=other_store, **person)
+    first = CustomerFactory(store=store, **person)
+    second = CustomerFactory(store=other_store, **person)
 
     # when
     rows = _download(
         admin_client.post(CHANGELIST_URL, action("export_csv", *Customer.objects.all()))
     )
 
-    # then: customers.exporting carries no store code, uuid or creation date yet, so the two
-    # customers give the same row; the admin export follows the export when it does.
-    assert {"store", "store_code", "uuid", "created_at"} & set(rows[0]) == set()
-    row = ["DE--1", "anna@example.com", "Anna", "Berg", *[""] * 5, "enabled", "1", "false"]
-    row += ["", "false", "", "", "", *[""] * 15]
-    assert rows[1:] == [row, row]
+    # then: the export names each customer's store, uuid and creation time, so the two rows
+    # tell the two customers apart and each re-imports into its own store
+    header, *lines = rows
+    exported = [dict(zip(header, line, strict=True)) for line in lines]
+    assert [
+        (row["reference"], row["store"], row["uuid"], datetime.fromisoformat(row["created_at"]))
+        for row in exported
+    ] == [
+        ("DE--1", store.code, str(first.uuid), first.created_at),
+        ("DE--1", other_store.code, str(second.uuid), second.created_at),
+    ]
+    assert {row["email"] for row in exported} == {"anna@example.com"}
 
 
 def test_export_csv_action_leaves_out_deleted_and_anonymized(admin_client, customer, store):

@@ -8,10 +8,12 @@ from django.core.management import call_command
 from django.db import connection
 
 from addresses.models import Address
+from customers.importing import CSV_COLUMNS
+from customers.management.commands import import_customers
 from customers.models import Customer
 from customers.services import bulk
 from customers.services.references import references_last_number
-from tests.commands.conftest import run_command
+from tests.commands.conftest import reject_reasons, run_command
 from tests.factories.customers import AddressFactory, CustomerFactory
 
 PBKDF2_HASH = "pbkdf2_sha256$600000$saltsaltsalt$" + "A" * 43 + "="
@@ -159,17 +161,34 @@ def test_import_reports_each_bad_row_and_imports_the_good_ones(
     assert result.code == 1
     assert summary(10, created=2, unchanged=1, failed=7).fullmatch(last_line(result.stdout))
     assert result.stderr == f"7 rows were rejected; see {errors_path}."
-    assert errors_path.read_text(encoding="utf-8").splitlines() == [
-        "line,field,code,message",
-        "3,email,invalid,Enter a valid email address.",
-        "4,phone,invalid_phone_number,"
-        '"Enter a valid phone number in international format, e.g. +49 30 1234567."',
-        "5,addresses.0.country,invalid_country,'Narnia' is not a known country.",
-        "6,email,customer_email_taken,This email address is already used by another customer.",
-        "7,email,customer_email_taken,This email address is already used by another customer.",
-        "8,password_hash,invalid_password_hash,Unknown password hash format.",
-        "10,mobile,customer_phone_taken,This phone number is already used by another customer.",
-    ]
+    # The rejected rows themselves, in the input's columns, with their reasons added.
+    email_taken = "This email address is already used by another customer. (customer_email_taken)"
+    assert reject_reasons(errors_path) == (
+        [*CSV_COLUMNS, "errors"],
+        [
+            ("not-an-email", "line 3: email: Enter a valid email address. (invalid)"),
+            (
+                "phone@example.com",
+                "line 4: phone: Enter a valid phone number in international format, "
+                "e.g. +49 30 1234567. (invalid_phone_number)",
+            ),
+            (
+                "country@example.com",
+                "line 5: addresses.0.country: 'Narnia' is not a known country. (invalid_country)",
+            ),
+            ("GOOD@example.com", f"line 6: email: {email_taken}"),
+            ("taken@example.com", f"line 7: email: {email_taken}"),
+            (
+                "hash@example.com",
+                "line 8: password_hash: Unknown password hash format. (invalid_password_hash)",
+            ),
+            (
+                "mobile2@example.com",
+                "line 10: mobile: This phone number is already used by another customer. "
+                "(customer_phone_taken)",
+            ),
+        ],
+    )
     assert sorted(Customer.objects.values_list("email", flat=True)) == [
         "good@example.com",
         "mobile@example.com",
@@ -189,7 +208,7 @@ def test_import_without_errors_file_writes_problems_to_stderr(store, write_csv):
     assert result.code == 1
     assert result.stderr == (
         "line 3: gender: Value 'Other' is not a valid choice. (invalid_choice)\n"
-        "1 rows were rejected; see stderr."
+        "1 row was rejected; see stderr."
     )
     assert list(Customer.objects.values_list("email", flat=True)) == ["ok@example.com"]
 
@@ -213,13 +232,19 @@ def test_import_rejects_cells_that_are_not_their_type(store, write_csv, errors_p
 
     # then
     assert result.code == 1
-    assert errors_path.read_text(encoding="utf-8").splitlines() == [
-        "line,field,code,message",
-        "2,date_of_birth,invalid,Enter a date as YYYY-MM-DD.",
-        "2,group_id,invalid,Enter a whole number.",
-        "2,accepts_marketing,invalid,Must be true or false.",
-        '2,email_verified_at,invalid,"Enter an ISO 8601 date-time, e.g. 2024-05-01T10:00:00Z."',
-    ]
+    assert reject_reasons(errors_path) == (
+        [*CSV_COLUMNS, "errors"],
+        [
+            (
+                "x@example.com",
+                "line 2: date_of_birth: Enter a date as YYYY-MM-DD. (invalid); "
+                "line 2: group_id: Enter a whole number. (invalid); "
+                "line 2: accepts_marketing: Must be true or false. (invalid); "
+                "line 2: email_verified_at: Enter an ISO 8601 date-time, "
+                "e.g. 2024-05-01T10:00:00Z. (invalid)",
+            )
+        ],
+    )
     assert Customer.objects.count() == 0
 
 
@@ -321,28 +346,34 @@ def test_plain_text_passwords_are_hashed_with_a_warning(store, write_csv, errors
     assert check_password("correct-horse-battery", anna.password) is True
     assert anna.state == Customer.State.ENABLED
     assert errors_path.read_text(encoding="utf-8").splitlines() == [
-        "line,field,code,message",
-        "3,password,password_too_short,"
-        "This password is too short. It must contain at least 8 characters.",
+        "email,password,errors",
+        "ben@example.com,short,line 3: password: This password is too short. "
+        "It must contain at least 8 characters. (password_too_short)",
     ]
 
 
-def test_progress_is_one_line_per_batch_when_not_a_terminal(store, write_csv):
-    # given
+def test_progress_is_a_line_on_stderr_now_and_then_when_not_a_terminal(
+    store, write_csv, monkeypatch
+):
+    # given: a progress line after every batch (by default at most one each 10 s)
+    monkeypatch.setattr(import_customers, "PROGRESS_EVERY_SECONDS", 0)
     path = write_csv([{"email": "a@example.com"}, {"email": "b@example.com"}])
 
     # when
     result = run_command("import_customers", str(path), "--batch-size", "1")
 
-    # then
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) == 3
+    # then: progress on stderr, the summary alone on stdout
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2
     assert re.fullmatch(
-        r"1 rows: created 1, updated 0, unchanged 0, failed 0 \([\d,]+ rows/s\)", lines[0]
+        r"Progress: 1 rows read: created 1, updated 0, unchanged 0, failed 0 \([\d,]+ rows/s\)",
+        lines[0],
     )
     assert re.fullmatch(
-        r"2 rows: created 2, updated 0, unchanged 0, failed 0 \([\d,]+ rows/s\)", lines[1]
+        r"Progress: 2 rows read: created 2, updated 0, unchanged 0, failed 0 \([\d,]+ rows/s\)",
+        lines[1],
     )
+    assert summary(2, created=2).fullmatch(result.stdout.strip())
 
 
 @pytest.mark.parametrize(
@@ -410,10 +441,16 @@ def test_a_row_that_loses_a_race_after_the_check_is_rejected_alone(
     # then
     assert result.code == 1
     assert calls == [2, 2]
-    assert errors_path.read_text(encoding="utf-8").splitlines() == [
-        "line,field,code,message",
-        "3,phone,customer_phone_taken,This phone number is already used by another customer.",
-    ]
+    assert reject_reasons(errors_path) == (
+        [*CSV_COLUMNS, "errors"],
+        [
+            (
+                "b@example.com",
+                "line 3: phone: This phone number is already used by another customer. "
+                "(customer_phone_taken)",
+            )
+        ],
+    )
     assert sorted(Customer.objects.values_list("email", flat=True)) == [
         "a@example.com",
         "first@example.com",
@@ -437,3 +474,32 @@ def test_progress_is_a_bar_with_rows_per_second_on_a_terminal(store, write_csv, 
     bar = capsys.readouterr().err
     assert re.search(r"Importing: 2\.00 rows \[[\d:]+, [\d.]+ rows/s\]", bar)
     assert summary(2, created=2).fullmatch(out.getvalue().strip())
+
+
+def test_rows_go_to_the_store_they_name_unless_store_is_given(store, other_store, write_csv):
+    # given
+    path = write_csv(
+        [
+            {"email": "at@example.com", "store": "at"},
+            {"email": "de@example.com"},
+            {"email": "xx@example.com", "store": "XX"},
+        ]
+    )
+
+    # when
+    per_row = run_command("import_customers", str(path))
+    forced = run_command("import_customers", str(path), "--store", "DE", "--update-existing")
+
+    # then
+    assert per_row.code == 1
+    assert per_row.stderr == (
+        "line 4: store: Unknown or inactive store. (store_not_found)\n"
+        "1 row was rejected; see stderr."
+    )
+    assert forced.code == 0
+    assert sorted(Customer.objects.values_list("store__code", "email")) == [
+        ("AT", "at@example.com"),
+        ("DE", "at@example.com"),
+        ("DE", "de@example.com"),
+        ("DE", "xx@example.com"),
+    ]

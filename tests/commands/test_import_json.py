@@ -111,17 +111,82 @@ def test_ndjson_errors_name_the_integration_fields(store, tmp_path, errors_path)
 
     # then
     assert result.code == 1
-    assert errors_path.read_text(encoding="utf-8").splitlines() == [
-        "line,field,code,message",
-        "2,,parse_error,Malformed JSON: Expecting property name enclosed in double quotes "
-        "(column 2).",
-        "3,,invalid,Each customer must be a JSON object.",
-        "4,dob,invalid,Date has wrong format. Use YYYY-MM-DD or an ISO 8601 date-time.",
-        "4,active,invalid,Must be a valid boolean.",
-        "5,firstName,max_length,Ensure this value has at most 100 characters (it has 101).",
-        "6,addresses[0].countryCode,blank,This field cannot be blank.",
-        "7,email,customer_email_taken,This email address is already used by another customer.",
-        "8,password_hash,invalid_password_hash,Unknown password hash format.",
+
+    # Each rejected item as it was, with an `errors` key (a broken line as its `source`).
+    def problem(line, field, code, message):
+        return {"line": line, "field": field, "code": code, "message": message}
+
+    rejected = [json.loads(line) for line in errors_path.read_text(encoding="utf-8").splitlines()]
+    assert rejected == [
+        {
+            "errors": [
+                problem(
+                    2,
+                    "",
+                    "parse_error",
+                    "Malformed JSON: Expecting property name enclosed in double quotes (column 2).",
+                )
+            ],
+            "source": "{not json",
+        },
+        {
+            "errors": [problem(3, "", "invalid", "Each customer must be a JSON object.")],
+            "source": ["a list"],
+        },
+        {
+            "email": "x@example.com",
+            "dob": "12.04.1985",
+            "active": "yes",
+            "errors": [
+                problem(
+                    4,
+                    "dob",
+                    "invalid",
+                    "Date has wrong format. Use YYYY-MM-DD or an ISO 8601 date-time.",
+                ),
+                problem(4, "active", "invalid", "Must be a valid boolean."),
+            ],
+        },
+        {
+            "email": "y@example.com",
+            "firstName": "y" * 101,
+            "errors": [
+                problem(
+                    5,
+                    "firstName",
+                    "max_length",
+                    "Ensure this value has at most 100 characters (it has 101).",
+                )
+            ],
+        },
+        {
+            "email": "z@example.com",
+            "addresses": [{"address1": "A 1", "city": "B"}],
+            "errors": [
+                problem(6, "addresses[0].countryCode", "blank", "This field cannot be blank.")
+            ],
+        },
+        {
+            "customerRef": "NEW-1",
+            "email": "taken@example.com",
+            "errors": [
+                problem(
+                    7,
+                    "email",
+                    "customer_email_taken",
+                    "This email address is already used by another customer.",
+                )
+            ],
+        },
+        {
+            "email": "h@example.com",
+            "password_hash": "md6$x$y",
+            "errors": [
+                problem(
+                    8, "password_hash", "invalid_password_hash", "Unknown password hash format."
+                )
+            ],
+        },
     ]
     assert list(Customer.objects.order_by("email").values_list("email", flat=True)) == [
         "ben@example.com",
@@ -205,3 +270,53 @@ def test_json_array_reader_refuses_an_item_larger_than_the_limit(monkeypatch, ti
 
     # then
     assert str(error.value) == "line 1: a customer is larger than the item limit."
+
+
+def test_an_import_keeps_the_default_flags_and_ids_it_is_given(store, tmp_path):
+    # given: billing and shipping defaults on different addresses, and one file of two
+    # customers whose second claims the shipping default twice
+    addresses = [
+        {
+            "id": "3f0b7c52-8a36-4a1c-9a53-3d1a6f2a7b01",
+            "address1": "A 1",
+            "city": "Wien",
+            "countryCode": "AT",
+            "defaultAddress": True,
+            "is_default_billing": False,
+        },
+        {
+            "address1": "B 2",
+            "city": "Graz",
+            "countryCode": "AT",
+            "defaultAddress": False,
+            "is_default_billing": True,
+        },
+    ]
+    twice = [dict(address, defaultAddress=True) for address in addresses]
+    lines = [
+        {
+            "id": "9a1f0a3e-5c4b-4f7e-8d2a-1b2c3d4e5f60",
+            "email": "kept@example.com",
+            "addresses": addresses,
+        },
+        {"email": "twice@example.com", "addresses": twice},
+    ]
+    path = tmp_path / "customers.ndjson"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+
+    # when
+    result = run_command("import_customers", str(path))
+
+    # then
+    assert result.code == 1
+    assert result.stderr == (
+        "line 2: addresses[1].defaultAddress: Another address of this customer is already "
+        "the default. (invalid)\n"
+        "1 row was rejected; see stderr."
+    )
+    kept = Customer.objects.get()
+    assert str(kept.uuid) == "9a1f0a3e-5c4b-4f7e-8d2a-1b2c3d4e5f60"
+    assert [
+        (str(a.uuid) if a.address1 == "A 1" else "-", a.is_default_shipping, a.is_default_billing)
+        for a in kept.addresses.order_by("address1")
+    ] == [("3f0b7c52-8a36-4a1c-9a53-3d1a6f2a7b01", True, False), ("-", False, True)]

@@ -1,23 +1,32 @@
 """`manage.py export_customers`: write every live customer, with addresses, as CSV or NDJSON.
 
-Reads customers and addresses only. The output is what `import_customers` reads back into the
-same customers (password hashes included, so treat the file as a secret).
+Reads stores, customers and addresses only. The output is what `import_customers` reads back
+into the same customers; with --with-password-hashes it holds the password hashes, so treat
+that file as a secret.
 """
 
-from django.core.management.base import BaseCommand, CommandError
+import functools
+
+from django.core.management.base import CommandError
 
 from customers.errors import StoreNotFound
-from customers.exporting import EXPORT_FORMATS, WRITERS, customers_for_export
+from customers.exporting import EXPORT_FORMATS, export_customers_to
+from customers.management.endings import OperatorCommand
 from customers.selectors import store_get
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Export customers with their addresses as CSV or NDJSON."
 
     def add_arguments(self, parser):
         parser.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
         parser.add_argument("--store", help="Store code (default: every store).")
         parser.add_argument("--output", metavar="FILE", help="Write here instead of stdout.")
+        parser.add_argument(
+            "--with-password-hashes",
+            action="store_true",
+            help="Include each customer's password hash (the file becomes a secret).",
+        )
 
     def handle(self, *args, **options):
         store = None
@@ -26,8 +35,12 @@ class Command(BaseCommand):
                 store = store_get(code=options["store"])
             except StoreNotFound:
                 raise CommandError(f"Unknown store {options['store']!r}.", returncode=2) from None
-        customers = customers_for_export(store=store)
-        write = WRITERS[options["format"]]
+        export = functools.partial(
+            export_customers_to,
+            file_format=options["format"],
+            store=store,
+            with_password_hashes=options["with_password_hashes"],
+        )
         if options["output"]:
             try:
                 stream = open(options["output"], "w", encoding="utf-8", newline="")  # noqa: SIM115
@@ -36,9 +49,8 @@ class Command(BaseCommand):
                     f"Cannot write {options['output']}: {error.strerror}.", returncode=2
                 ) from None
             with stream:
-                count = write(customers, stream)
-            self.stderr.write(self.style.SUCCESS(f"Exported {count} customers."))
-            return
-        # Every write ends with a newline, so the wrapper adds no line endings of its own.
-        count = write(customers, self.stdout)
+                count = export(stream)
+        else:
+            # Every write ends with a newline, so the wrapper adds no line endings of its own.
+            count = export(self.stdout)
         self.stderr.write(self.style.SUCCESS(f"Exported {count} customers."))

@@ -1,20 +1,25 @@
 """`manage.py generate_customers N`: create N realistic fake customers for demos and benchmarks.
 
 Writes customers and addresses to one store through the bulk write service
-(`customer_bulk_upsert`), in batches. Faker
-(a development dependency) fills small pools of names and places once; rows combine them,
-and emails and phone numbers embed a sequence number, so they are unique.
+(`customer_bulk_upsert`), in batches. The data hangs together per store: the store's country
+(its code, when that is a country this command knows; else Germany) gives the Faker locale of
+names and streets and a list of real cities with their postcodes; first name, gender and
+salutation agree. Faker fills small pools once; rows combine them, and emails and phone
+numbers embed a sequence number, so they are unique.
 """
 
 import random
 import re
 import time
 import unicodedata
+from dataclasses import dataclass
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+from faker import Faker
 
 from customers.errors import StoreNotFound
+from customers.management.endings import OperatorCommand
 from customers.models import Customer
 from customers.selectors import store_get
 from customers.services import (
@@ -35,7 +40,93 @@ def _ascii(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", folded.replace("ä", "ae").lower()) or "customer"
 
 
-class Command(BaseCommand):
+@dataclass(frozen=True)
+class CountryProfile:
+    """What a store's customers look like: a Faker locale and real cities of the country."""
+
+    locale: str
+    # (city, a real postcode of it); postcodes keep the country's own shape.
+    places: tuple[tuple[str, str], ...]
+
+
+COUNTRIES = {
+    "DE": CountryProfile(
+        "de_DE",
+        (
+            ("Berlin", "10115"),
+            ("Hamburg", "20095"),
+            ("München", "80331"),
+            ("Köln", "50667"),
+            ("Frankfurt am Main", "60311"),
+            ("Stuttgart", "70173"),
+            ("Düsseldorf", "40213"),
+            ("Leipzig", "04109"),
+            ("Dresden", "01067"),
+            ("Hannover", "30159"),
+        ),
+    ),
+    "AT": CountryProfile(
+        "de_AT",
+        (
+            ("Wien", "1010"),
+            ("Graz", "8010"),
+            ("Linz", "4020"),
+            ("Salzburg", "5020"),
+            ("Innsbruck", "6020"),
+            ("Klagenfurt", "9020"),
+        ),
+    ),
+    "CH": CountryProfile(
+        "de_CH",
+        (
+            ("Zürich", "8001"),
+            ("Basel", "4051"),
+            ("Bern", "3011"),
+            ("Luzern", "6003"),
+            ("St. Gallen", "9000"),
+        ),
+    ),
+    "FR": CountryProfile(
+        "fr_FR",
+        (
+            ("Paris", "75001"),
+            ("Lyon", "69001"),
+            ("Marseille", "13001"),
+            ("Toulouse", "31000"),
+            ("Nice", "06000"),
+            ("Bordeaux", "33000"),
+            ("Lille", "59000"),
+        ),
+    ),
+    "GB": CountryProfile(
+        "en_GB",
+        (
+            ("London", "SW1A 1AA"),
+            ("Manchester", "M1 1AE"),
+            ("Birmingham", "B1 1BB"),
+            ("Leeds", "LS1 1UR"),
+            ("Glasgow", "G1 1XQ"),
+            ("Bristol", "BS1 4DJ"),
+        ),
+    ),
+}
+DEFAULT_COUNTRY = "DE"
+
+# Who the salutations belong to (SPEC 1.2: `Mr`, `Mrs`, `Ms`, `Dr` or empty).
+SALUTATIONS = {"Male": ("Mr",), "Female": ("Mrs", "Ms"), None: ("",)}
+
+
+def store_country(store_code: str) -> str:
+    """The country of a store: its code when that is a country we have data for."""
+    return store_code if store_code in COUNTRIES else DEFAULT_COUNTRY
+
+
+def _one_line(text: str) -> str:
+    # Faker joins some address parts with newlines; an address line is one line.
+    return " ".join(text.split())
+
+
+class Command(OperatorCommand):
     help = "Create N fake customers (with addresses) for demos and benchmarks."
 
     def add_arguments(self, parser):
@@ -52,13 +143,6 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=5000)
 
     def handle(self, *args, **options):
-        try:
-            # Faker is a development dependency: the command says so if it is missing.
-            from faker import Faker  # noqa: PLC0415
-        except ImportError:
-            raise CommandError(
-                "Faker is needed: pip install -r requirements-dev.txt", returncode=2
-            ) from None
         count, per_customer = options["count"], options["addresses_per_customer"]
         if count < 0 or per_customer < 0 or options["batch_size"] < 1:
             raise CommandError(
@@ -71,15 +155,19 @@ class Command(BaseCommand):
             raise CommandError(f"Unknown store {options['store']!r}.", returncode=2) from None
 
         seed = options["seed"] if options["seed"] is not None else random.randrange(10**6)
-        faker = Faker(["de_DE", "en_GB", "fr_FR"])
+        country = store_country(store.code)
+        profile = COUNTRIES[country]
+        faker = Faker(profile.locale)
         Faker.seed(seed)
         rng = random.Random(seed)
         pools = {
-            "first_name": [faker.first_name() for _ in range(POOL_SIZE)],
-            "last_name": [faker.last_name() for _ in range(POOL_SIZE)],
-            "street": [faker.street_address() for _ in range(POOL_SIZE)],
-            "place": [(faker.city(), faker.postcode()) for _ in range(POOL_SIZE)],
-            "company": [faker.company() for _ in range(POOL_SIZE)],
+            "Male": [_one_line(faker.first_name_male()) for _ in range(POOL_SIZE)],
+            "Female": [_one_line(faker.first_name_female()) for _ in range(POOL_SIZE)],
+            "last_name": [_one_line(faker.last_name()) for _ in range(POOL_SIZE)],
+            "street": [_one_line(faker.street_name()) for _ in range(POOL_SIZE)],
+            "company": [_one_line(faker.company()) for _ in range(POOL_SIZE)],
+            "country": country,
+            "places": profile.places,
         }
         # Emails and numbers carry the seed and a sequence number, so a run never repeats
         # itself; another run with the same seed collides and those rows are skipped.
@@ -91,7 +179,8 @@ class Command(BaseCommand):
             numbers = range(first, min(count, first + options["batch_size"]))
             rows = [
                 customer_bulk_row(
-                    self._customer(rng, pools, run, n, per_customer), group_ids=group_ids
+                    self._customer(rng, pools, run, n, per_customer),
+                    group_ids=group_ids,
                 )
                 for n in numbers
             ]
@@ -112,17 +201,21 @@ class Command(BaseCommand):
 
     @staticmethod
     def _customer(rng, pools, run, number, per_customer):
-        first_name = rng.choice(pools["first_name"])
-        last_name = rng.choice(pools["last_name"])
         gender = rng.choice(["Male", "Female", None])
+        first_name = rng.choice(pools[gender or rng.choice(["Male", "Female"])])
+        last_name = rng.choice(pools["last_name"])
         fields = {
             "email": f"{_ascii(first_name)}.{_ascii(last_name)}.{run}{number}@example.com",
             "first_name": first_name,
             "last_name": last_name,
-            "salutation": {"Male": "Mr", "Female": rng.choice(["Mrs", "Ms"])}.get(gender, ""),
+            "salutation": rng.choice(SALUTATIONS[gender]),
             "gender": gender,
             "state": rng.choices(
-                [Customer.State.ENABLED, Customer.State.INVITED, Customer.State.DISABLED],
+                [
+                    Customer.State.ENABLED,
+                    Customer.State.INVITED,
+                    Customer.State.DISABLED,
+                ],
                 weights=[85, 10, 5],
             )[0],
             "accepts_marketing": rng.random() < 0.4,
@@ -141,14 +234,14 @@ class Command(BaseCommand):
         addresses = []
         whole = int(per_customer)
         for _ in range(whole + (rng.random() < per_customer - whole)):
-            city, postcode = rng.choice(pools["place"])
+            city, postcode = rng.choice(pools["places"])
             address = {
                 "first_name": first_name,
                 "last_name": last_name,
-                "address1": rng.choice(pools["street"]),
+                "address1": f"{rng.choice(pools['street'])} {rng.randint(1, 120)}",
                 "postcode": postcode,
                 "city": city,
-                "country": rng.choices(["DE", "AT", "FR", "GB"], weights=[70, 10, 10, 10])[0],
+                "country": pools["country"],
             }
             if rng.random() < 0.1:
                 address["company"] = rng.choice(pools["company"])

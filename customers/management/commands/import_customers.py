@@ -1,9 +1,10 @@
 """`manage.py import_customers PATH`: create (or update) customers from a CSV, JSON or NDJSON file.
 
-Touches customers and addresses of one store, through the service layer only. Streams the
-file, commits batch by batch (everything is rolled back with --dry-run), writes each rejected
-row to --errors-to (or stderr) and exits 0 when every row was imported, 1 when some rows
-failed, 2 on a usage or file error.
+Touches customers and addresses, through the service layer only: of one store with --store,
+else of the store each row names (or the default store). Streams the file, commits batch by
+batch (everything is rolled back with --dry-run), writes each rejected row, in the input's
+format with its reasons added, to --errors-to (or its reasons to stderr), and exits 0 when
+every row was imported, 1 when some rows were rejected, 2 on a usage or file error.
 """
 
 import csv
@@ -11,7 +12,7 @@ import os
 import time
 from contextlib import nullcontext
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from tqdm import tqdm
 
@@ -22,16 +23,20 @@ from customers.importing import (
     CustomerImport,
     ImportFileError,
     ImportStats,
+    RejectWriter,
     RowProblem,
+    SourceRecord,
     guess_format,
     open_source,
 )
+from customers.management.endings import OperatorCommand
 from customers.selectors import store_get
 
-ERRORS_HEADER = ("line", "field", "code", "message")
+# Without a terminal, a progress line at most this often (a short import prints none).
+PROGRESS_EVERY_SECONDS = 10.0
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Import customers from a CSV, JSON (array) or NDJSON file, in batches."
 
     def add_arguments(self, parser):
@@ -39,13 +44,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--format", choices=FORMATS, help="The file format (default: from the extension)."
         )
-        parser.add_argument("--store", help="Store code (default: the default store).")
+        parser.add_argument(
+            "--store",
+            help="Import every row into this store (default: the store a row names, "
+            "else the default store).",
+        )
         parser.add_argument(
             "--dry-run", action="store_true", help="Validate and report, but write nothing."
         )
         parser.add_argument("--batch-size", type=int, default=5000, help="Rows per batch.")
         parser.add_argument(
-            "--errors-to", metavar="FILE", help="Write rejected rows here (CSV) instead of stderr."
+            "--errors-to",
+            metavar="FILE",
+            help="Write the rejected rows here, in the input's format with their reasons added "
+            "(an 'errors' column or key), instead of listing the reasons on stderr.",
         )
         parser.add_argument(
             "--workers",
@@ -109,40 +121,46 @@ class Command(BaseCommand):
             raise CommandError(file_error, returncode=2)
         if stats.failed:
             where = options["errors_to"] or "stderr"
-            raise CommandError(f"{stats.failed} rows were rejected; see {where}.", returncode=1)
+            rows = "1 row was" if stats.failed == 1 else f"{stats.failed} rows were"
+            raise CommandError(f"{rows} rejected; see {where}.", returncode=1)
 
     def _run(self, source, file_format, store, errors_file, options):
-        writer = None
-        if errors_file is not None:
-            writer = csv.writer(errors_file)
-            writer.writerow(ERRORS_HEADER)
+        rejects = RejectWriter(errors_file, file_format) if errors_file is not None else None
 
         def on_problem(problems: list[RowProblem]) -> None:
+            if rejects is not None:
+                return
             for problem in problems:
-                if writer is not None:
-                    writer.writerow([problem.line, problem.field, problem.code, problem.message])
-                else:
-                    self.stderr.write(
-                        f"line {problem.line}: {problem.field or '-'}: {problem.message} "
-                        f"({problem.code})"
-                    )
+                self.stderr.write(
+                    f"line {problem.line}: {problem.field or '-'}: {problem.message} "
+                    f"({problem.code})"
+                )
+
+        def on_rejected(record: SourceRecord, problems: list[RowProblem]) -> None:
+            if rejects is not None:
+                rejects.write(record, problems)
 
         progress = None
         if self.stdout.isatty():
             progress = tqdm(unit=" rows", unit_scale=True, desc="Importing")
         started = time.monotonic()
-        last = {"read": 0}
+        last = {"read": 0, "reported": started}
 
         def on_batch(stats: ImportStats) -> None:
             if progress is not None:
                 progress.update(stats.read - last["read"])
                 last["read"] = stats.read
                 return
-            elapsed = time.monotonic() - started
-            self.stdout.write(
-                f"{stats.read} rows: created {stats.created}, updated {stats.updated}, "
-                f"unchanged {stats.unchanged}, failed {stats.failed} "
-                f"({stats.read / elapsed if elapsed else 0:,.0f} rows/s)"
+            # Without a terminal (a log), a progress line on stderr now and then: stdout
+            # carries the summary alone, once.
+            now = time.monotonic()
+            if now - last["reported"] < PROGRESS_EVERY_SECONDS:
+                return
+            last["reported"] = now
+            self.stderr.write(
+                f"Progress: {stats.read} rows read: created {stats.created}, "
+                f"updated {stats.updated}, unchanged {stats.unchanged}, failed {stats.failed} "
+                f"({stats.read / (now - started):,.0f} rows/s)"
             )
 
         def on_slow_path() -> None:
@@ -160,11 +178,14 @@ class Command(BaseCommand):
 
         importer = CustomerImport(
             store=store,
+            # Without --store, rows that name their store (an export) go to it.
+            store_per_row=not options["store"],
             file_format=file_format,
             batch_size=options["batch_size"],
             update_existing=options["update_existing"],
             workers=options["workers"],
             on_problem=on_problem,
+            on_rejected=on_rejected,
             on_batch=on_batch,
             on_slow_path=on_slow_path,
         )
@@ -179,6 +200,8 @@ class Command(BaseCommand):
                 file_error = f"The file cannot be read as {file_format}: {error}."
             if options["dry_run"]:
                 transaction.set_rollback(True)
+        if rejects is not None:
+            rejects.close()
         if progress is not None:
             progress.close()
         return importer.stats, time.monotonic() - started, file_error
