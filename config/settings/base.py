@@ -35,6 +35,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.middleware.ReplicaRoutingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -67,6 +68,24 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# Read replicas (config/db_router.py): `replica_0`, `replica_1`, ... take the reads that need not
+# be current; writes, transactions, credentials and a caller's reads right after its own
+# write stay on the primary. In tests a replica mirrors the test database.
+DATABASE_REPLICA_URLS = env.list("DATABASE_REPLICA_URLS", default=[])
+DATABASE_REPLICAS = [f"replica_{index}" for index in range(len(DATABASE_REPLICA_URLS))]
+DATABASES.update(
+    {
+        alias: {
+            **env.db_url_config(url),
+            "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+            "TEST": {"MIRROR": "default"},
+        }
+        for alias, url in zip(DATABASE_REPLICAS, DATABASE_REPLICA_URLS, strict=True)
+    }
+)
+DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
+# How long a caller reads from the primary after a write (cover the replicas' usual lag).
+DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (per-IP throttle state; the lockout counters: accounts/throttling.py) -------------

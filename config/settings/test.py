@@ -22,3 +22,12 @@ STORAGES = {
 }
 STOREFRONT_URL = "https://shop.example.com"
 REST_FRAMEWORK = {**REST_FRAMEWORK, "TEST_REQUEST_DEFAULT_FORMAT": "json"}  # noqa: F405
+# A replica alias on the test database itself, for tests/core/test_db_router.py: the router
+# only sends reads there when a test lists it in DATABASE_REPLICAS. Read-only on PostgreSQL,
+# so that a write routed to it fails.
+DATABASES["replica_0"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
+    DATABASES["replica_0"]["OPTIONS"] = {  # noqa: F405
+        **DATABASES["default"].get("OPTIONS", {}),  # noqa: F405
+        "options": "-c default_transaction_read_only=on",
+    }

@@ -1,9 +1,6 @@
 """Helpers for the Django admin smoke tests (SPEC 7)."""
 
-import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db import connections
-from pytest_django.plugin import blocking_manager_key
 
 from customers.models import Customer
 
@@ -82,23 +79,3 @@ def action(name: str, *customers: Customer) -> dict:
         "index": "0",
         ACTION_CHECKBOX_NAME: [str(customer.pk) for customer in customers],
     }
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    """Put the migrations' rows back once a live-server test has flushed the database.
-
-    A transactional test ends with a flush, which removes the default store and group the
-    migrations created; the transactional tests that run after it (tests/customers/) expect
-    them, like every other test. The browser test asks for a serialized rollback, so the
-    database's initial contents are at hand to restore.
-    """
-    result = yield
-    if "live_server" in getattr(item, "fixturenames", ()):
-        blocker = item.config.stash[blocking_manager_key]
-        with blocker.unblock():
-            for connection in connections.all(initialized_only=True):
-                contents = getattr(connection, "_test_serialized_contents", None)
-                if contents:
-                    connection.creation.deserialize_db_from_string(contents)
-    return result

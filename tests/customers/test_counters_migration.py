@@ -8,7 +8,7 @@ from customers.live_totals import live_total
 from customers.models import Customer, LiveCustomerDelta, Store
 from customers.services.references import references_allocate, references_last_number
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def counters(store: Store) -> tuple[int, int]:

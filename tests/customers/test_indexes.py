@@ -174,6 +174,15 @@ def test_the_group_filter_reads_the_group_index(populated, admin_user):
     assert listing.total == 0
 
 
+def test_the_admins_email_verified_filter_reads_the_verification_index(populated):
+    # when: the grid's "email verified: yes" (nobody in the populated table is verified)
+    queryset = Customer.objects.filter(email_verified_at__isnull=False)
+
+    # then
+    assert "customers_customer_verify_idx" in plan(queryset)
+    assert list(queryset) == []
+
+
 def test_the_customer_table_has_exactly_the_indexes_above(db):
     # when
     with connection.cursor() as cursor:
@@ -200,4 +209,5 @@ def test_the_customer_table_has_exactly_the_indexes_above(db):
         "customers_customer_ref_trgm",
         "customers_customer_reference_unique",
         "customers_customer_uuid_key",
+        "customers_customer_verify_idx",
     ]

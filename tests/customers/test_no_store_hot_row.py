@@ -23,7 +23,7 @@ pytestmark = [
     pytest.mark.skipif(
         connection.vendor != "postgresql", reason="SQLite serialises every writer anyway"
     ),
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
 BATCH = 5_000

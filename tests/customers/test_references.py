@@ -105,7 +105,7 @@ def test_numbers_of_a_rolled_back_write_are_never_handed_out_again(store):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent connections")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_allocations_and_reservations_never_repeat_a_number():
     # given: four writers in one store, each allocating and reserving in its own transaction
     store = Store.objects.get(code="DE")

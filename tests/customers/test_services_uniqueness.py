@@ -177,7 +177,7 @@ def test_a_lost_race_on_update_is_mapped(customer, other_customer, monkeypatch):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent connections")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_concurrent_creates_with_one_email_end_with_one_row(monkeypatch):
     # given: both threads pass the up-front check before either inserts
     from customers.models import Store
