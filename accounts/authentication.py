@@ -23,6 +23,7 @@ from accounts.tokens import (
     customer_access_token_current,
     customer_may_act,
 )
+from config.db_router import primary_reads
 from customers.models import Customer
 
 
@@ -89,12 +90,16 @@ def customer_from_access_token(raw: str) -> Customer:
         raise exceptions.AuthenticationFailed("Invalid or expired access token.") from None
     if token.get(PRINCIPAL_CLAIM) != CUSTOMER:
         raise exceptions.AuthenticationFailed("Invalid or expired access token.")
-    customer = (
-        Customer.objects.select_related("store").filter(uuid=token.get(CUSTOMER_CLAIM)).first()
-    )
-    if customer is None or not customer_may_act(customer):
-        raise exceptions.AuthenticationFailed("Invalid or expired access token.")
-    if not customer_access_token_current(customer=customer, token=token):
+    # On the primary: a replica that lags would let a disabled customer, or a token revoked
+    # a moment ago, act for as long as the lag lasts.
+    with primary_reads():
+        customer = (
+            Customer.objects.select_related("store").filter(uuid=token.get(CUSTOMER_CLAIM)).first()
+        )
+        current = customer is not None and customer_access_token_current(
+            customer=customer, token=token
+        )
+    if customer is None or not customer_may_act(customer) or not current:
         raise exceptions.AuthenticationFailed("Invalid or expired access token.")
     return customer
 

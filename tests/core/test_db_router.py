@@ -17,10 +17,11 @@ from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.http import HttpResponse
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import CustomerRefreshToken
+from accounts.tokens import customer_tokens_issue
 from config.db_router import PrimaryReplicaRouter, primary_reads, request_scope
 from config.env import BASE_DIR
 from config.middleware import PRIMARY_PIN_COOKIE, ReplicaRoutingMiddleware
@@ -252,6 +253,25 @@ def test_api_lookup_reads_the_customer_on_the_replica(replica, store):
     assert reading(primary, "customers_customer") == []
     assert reading(on_replica, "customers_customer")
     assert reading(on_replica, "auth_user") == []
+
+
+@routed
+def test_a_customer_token_is_checked_on_the_primary(replica, store):
+    # given: a confirmed customer with an access token
+    customer = CustomerFactory(store=store)
+    token = customer_tokens_issue(customer=customer).access
+
+    # when
+    with queries_on_each() as (primary, on_replica):
+        response = Client().get(
+            f"/customers/{customer.reference}", HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
+
+    # then: who the caller is, and that it may still act, is read where writes land
+    assert response.status_code == 200
+    by_uuid = '"customers_customer"."uuid" ='
+    assert [sql for sql in reading(primary, "customers_customer") if by_uuid in sql] != []
+    assert [sql for sql in reading(on_replica, "customers_customer") if by_uuid in sql] == []
 
 
 @routed
