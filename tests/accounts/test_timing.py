@@ -49,13 +49,25 @@ def _medians(send_known, send_unknown) -> tuple[float, float]:
     return statistics.median(known), statistics.median(unknown)
 
 
-def _assert_alike(known: float, unknown: float, *, relative: float) -> None:
-    # then: within `relative` of each other, and never more than a tenth of a millisecond
-    # apart in absolute terms below that (timer noise on a busy machine)
-    tolerance = max(relative * min(known, unknown), 0.0001)
-    assert abs(known - unknown) <= tolerance, (
-        f"known {known * 1000:.3f} ms, unknown {unknown * 1000:.3f} ms"
-    )
+def _alike(known: float, unknown: float, *, relative: float) -> bool:
+    # within `relative` of each other, and never more than a tenth of a millisecond apart in
+    # absolute terms below that (timer noise on a busy machine)
+    return abs(known - unknown) <= max(relative * min(known, unknown), 0.0001)
+
+
+def _assert_alike(send_known, send_unknown, *, relative: float, rounds: int = 3) -> None:
+    """Medians alike in one of `rounds` measurements.
+
+    A burst of load from another process can skew one round; a request that does more
+    work for a known email is slower in every round (60% to 250% here), so it still fails.
+    """
+    measured = []
+    for _ in range(rounds):
+        known, unknown = _medians(send_known, send_unknown)
+        if _alike(known, unknown, relative=relative):
+            return
+        measured.append(f"known {known * 1000:.3f} ms, unknown {unknown * 1000:.3f} ms")
+    raise AssertionError("; ".join(measured))
 
 
 @override_settings(TASKS=DATABASE_QUEUE)
@@ -70,11 +82,8 @@ def test_forgotten_password_takes_the_same_time_for_known_and_unknown_emails(cus
             {"email": email},
         )
 
-    # when
-    known, unknown = _medians(forgotten(customer.email), forgotten("nobody@example.com"))
-
-    # then
-    _assert_alike(known, unknown, relative=0.25)
+    # when / then
+    _assert_alike(forgotten(customer.email), forgotten("nobody@example.com"), relative=0.25)
 
 
 class CostlyHasher(PBKDF2PasswordHasher):
@@ -106,10 +115,8 @@ def test_a_failed_login_takes_the_same_time_for_known_and_unknown_emails(custome
         )
 
     # when: a wrong password for a customer, and any password for nobody
+    # then: the unknown email is checked against a dummy hash of the same hasher
     try:
-        known, unknown = _medians(login(customer.email), login("nobody@example.com"))
+        _assert_alike(login(customer.email), login("nobody@example.com"), relative=0.25)
     finally:
         _dummy_hash.cache_clear()
-
-    # then: the unknown email is checked against a dummy hash of the same hasher
-    _assert_alike(known, unknown, relative=0.25)
