@@ -23,17 +23,11 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+# The project's packages (the browser settings the test shares, then Django's apps).
+sys.path.insert(0, str(PROJECT))
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
 VIEWPORT = {"width": 1366, "height": 900}
 STAFF_USERNAME = "staff"
 STAFF_PASSWORD = "demo-staff-password-1366"
@@ -176,7 +170,6 @@ def main() -> int:
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
     os.environ["DJANGO_DEBUG"] = "true"
     os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-    sys.path.insert(0, str(PROJECT))
 
     import django
 

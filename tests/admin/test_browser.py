@@ -12,19 +12,9 @@ import pytest
 
 from customers import exporting
 from customers.models import Customer, Store
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.factories.customers import AddressFactory, CustomerFactory, StoreFactory
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 STAFF_PASSWORD = "a-long-staff-password"
 
 sync_api = pytest.importorskip(
