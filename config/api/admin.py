@@ -47,6 +47,8 @@ class ErrorSpec(NamedTuple):
 ERROR_MAP: dict[str, ErrorSpec] = {
     "store_not_found": ErrorSpec(400, "store: Unknown store."),
     "store_forbidden": ErrorSpec(403, "You may not access this store."),
+    # Worded by render_problem with the EverShop names of the fields sent.
+    "customer_field_staff_only": ErrorSpec(403),
     "customer_group_not_found": ErrorSpec(400, "group_id: Customer group does not exist."),
     "customer_group_protected": ErrorSpec(409, "The default customer group cannot be deleted."),
     "customer_not_found": ErrorSpec(404, "Customer not found"),
@@ -143,6 +145,9 @@ def render_problem(problem: Problem) -> tuple[int, str]:
     """The EverShop status and message of `problem`."""
     if problem.kind is Kind.DOMAIN:
         spec = ERROR_MAP.get(problem.code) or ErrorSpec(problem.status)
+        if problem.code == "customer_field_staff_only":
+            names = ", ".join(wire_field(name) or name for name in problem.cause.params["fields"])
+            return spec.status, f"You may not set {names}."
         field = wire_field(problem.field)
         message = problem.message
         return spec.status, spec.message or (f"{field}: {message}" if field else message)

@@ -78,6 +78,7 @@ ERROR_MAP: dict[str, ErrorSpec] = {
     # The Storefront works in the default store; without it no customer can be found.
     "store_not_found": CATALOGUE["402"],
     "store_forbidden": CATALOGUE["411"],
+    "customer_field_staff_only": CATALOGUE["411"],
     "customer_group_not_found": CATALOGUE["410"],
     "customer_group_protected": CATALOGUE["410"],
     "customer_not_found": CATALOGUE["402"],

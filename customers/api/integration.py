@@ -5,7 +5,6 @@ tenant's store, and renders `customer_to_twc`. Errors are raised, never returned
 dialect's handler renders them.
 """
 
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -25,7 +24,6 @@ from config.api.integration import (
     django_errors,
     domain_field_error,
 )
-from customers import validation
 from customers.formats.twc import (
     customer_to_twc,
     twc_address_field,
@@ -42,12 +40,11 @@ from customers.selectors import (
 )
 from customers.services import (
     BulkMode,
-    customer_build,
+    BulkResult,
     customer_bulk_upsert,
     customer_create,
     customer_soft_delete,
     customer_update,
-    customers_check_batch,
 )
 
 SEARCH_LIMIT_DEFAULT = 50
@@ -68,35 +65,6 @@ def _location(customer: Customer) -> dict[str, str]:
 def _render(store: Store, customer: Customer) -> dict[str, Any]:
     """Re-read with addresses prefetched, so the body shows what the database holds."""
     return customer_to_twc(customer_get(store=store, uuid=str(customer.uuid)))
-
-
-def _check_batch(
-    store: Store, items: list[Any], build: Callable[[dict[str, Any]], Any]
-) -> list[Any]:
-    """Parse and `build` every item, then check uniqueness; raise every problem at once.
-
-    The uniqueness check is set-based (`customers_check_batch`), so the number of queries
-    does not depend on the number of items.
-
-    Raises:
-        FieldErrors: every problem of every item, each with its `index`.
-    """
-    built: list[Any] = []
-    errors: list[dict[str, Any]] = []
-    for index, item in enumerate(items):
-        try:
-            built.append(build(twc_to_domain(item)))
-        except ValidationError as error:
-            built.append(None)
-            errors.extend(django_errors(error, index=index))
-    problems = customers_check_batch(store=store, drafts=built)
-    for index in sorted(problems):
-        for error_class, field in problems[index]:
-            errors.append(domain_field_error(error_class, field, index=index))
-    if errors:
-        errors.sort(key=lambda entry: entry["index"])
-        raise FieldErrors(errors)
-    return built
 
 
 class CustomerViewSet(IntegrationViewSet):
@@ -120,7 +88,8 @@ class CustomerViewSet(IntegrationViewSet):
     @extend_schema(operation_id="api_v2_customers_create")
     def create(self, request: Request) -> Response:
         fields = twc_to_domain(self.json_body(request, dict))
-        customer = customer_create(store=self.store, **fields)
+        # TWC customers carry no password: without a state they are invited (SPEC 6).
+        customer = customer_create(store=self.store, default_state=Customer.State.INVITED, **fields)
         return Response(
             _render(self.store, customer),
             status=status.HTTP_201_CREATED,
@@ -152,7 +121,21 @@ class CustomerViewSet(IntegrationViewSet):
     )
     def validate(self, request: Request) -> Response:
         """`POST /api/v2/customers/validate`: the checks of create, nothing written."""
-        _validate_single(self.store, self.json_body(request, dict))
+        item = self.json_body(request, dict)
+        try:
+            row: dict[str, Any] | ValidationError = twc_to_domain(item)
+        except ValidationError as error:
+            row = error
+        (result,) = customer_bulk_upsert(
+            store=self.store,
+            rows=[row],
+            mode=BulkMode.CREATE,
+            default_state=Customer.State.INVITED,
+            write=False,
+        )
+        errors = _result_errors(result)
+        if errors:
+            raise FieldErrors(errors)
         return Response({"valid": True})
 
     @extend_schema(operation_id="api_v2_customers_search_retrieve")
@@ -182,20 +165,14 @@ class CustomerViewSet(IntegrationViewSet):
                     }
                 ]
             )
-        errors = []
-        for name in ("phone", "mobile"):
-            if name in criteria:
-                try:
-                    criteria[name] = validation.normalise_phone(criteria[name], field=name)
-                except ValidationError as error:
-                    errors.extend(django_errors(error))
-        limit = self._limit(params.get("limit", ""), errors)
-        if errors:
-            raise FieldErrors(errors)
-        criteria.update(
-            {name: str(criteria[name]) for name in ("phone", "mobile") if name in criteria}
-        )
-        customers = customer_search(store=self.store, limit=limit, **criteria)
+        limit_errors: list[dict[str, Any]] = []
+        limit = self._limit(params.get("limit", ""), limit_errors)
+        try:
+            customers = customer_search(store=self.store, limit=limit, **criteria)
+        except ValidationError as error:
+            raise FieldErrors(django_errors(error) + limit_errors) from None
+        if limit_errors:
+            raise FieldErrors(limit_errors)
         return Response([customer_to_twc(customer) for customer in customers])
 
     @staticmethod
@@ -281,14 +258,7 @@ class CustomerUploadViewSet(IntegrationViewSet):
             all_or_nothing=True,
         )
         errors = [
-            entry
-            for index, result in enumerate(results)
-            for error in result.errors
-            for entry in (
-                django_errors(error, index=index)
-                if isinstance(error, ValidationError)
-                else [domain_field_error(type(error), error.field, index=index)]
-            )
+            entry for index, result in enumerate(results) for entry in _result_errors(result, index)
         ]
         if errors:
             raise FieldErrors(errors)
@@ -304,11 +274,14 @@ class CustomerUploadViewSet(IntegrationViewSet):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-def _validate_single(store: Store, item: dict[str, Any]) -> None:
-    """The checks of `customer_create` (build, then uniqueness), errors without `index`."""
-    try:
-        _check_batch(store, [item], lambda fields: customer_build(store=store, **fields))
-    except FieldErrors as error:
-        raise FieldErrors(
-            [{k: v for k, v in entry.items() if k != "index"} for entry in error.errors]
-        ) from None
+def _result_errors(result: BulkResult, index: int | None = None) -> list[dict[str, Any]]:
+    """The TWC field errors of one bulk row (with its item `index` when given)."""
+    return [
+        entry
+        for error in result.errors
+        for entry in (
+            django_errors(error, index=index)
+            if isinstance(error, ValidationError)
+            else [domain_field_error(type(error), error.field, index=index)]
+        )
+    ]

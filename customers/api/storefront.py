@@ -50,7 +50,7 @@ class CustomerRegistrationInputSerializer(serializers.Serializer):
     password = serializers.CharField(trim_whitespace=False)
     confirmPassword = serializers.CharField(trim_whitespace=False, source="confirmation")
     # Any JSON value: everything but `true` is "terms not accepted" (422), decided by the
-    # service; null is passed on as not accepted.
+    # service.
     acceptedTerms = serializers.JSONField(source="accepted_terms", allow_null=True)
     salutation = serializers.CharField()
     firstName = serializers.CharField(source="first_name")
@@ -59,10 +59,6 @@ class CustomerRegistrationInputSerializer(serializers.Serializer):
     dateOfBirth = serializers.DateField(
         source="date_of_birth", required=False, allow_null=True, input_formats=[DATE_FORMAT]
     )
-
-    def validate_gender(self, value: str | None) -> str | None:
-        # No gender is null in the domain; an empty string means the same on the wire.
-        return value or None
 
 
 class CustomerUpdateInputSerializer(serializers.Serializer):
@@ -80,10 +76,6 @@ class CustomerUpdateInputSerializer(serializers.Serializer):
     dateOfBirth = serializers.DateField(
         source="date_of_birth", required=False, allow_null=True, input_formats=[DATE_FORMAT]
     )
-
-    def validate_gender(self, value: str | None) -> str | None:
-        # No gender is null in the domain; an empty string means the same on the wire.
-        return value or None
 
 
 def customer_resource(view: StorefrontViewSet, customer: Customer) -> dict[str, Any]:
@@ -165,12 +157,8 @@ class CustomerViewSet(StorefrontViewSet):
         attributes = request_attributes(request, RESOURCE_TYPE)
         serializer = CustomerRegistrationInputSerializer(data=attributes)
         serializer.is_valid(raise_exception=True)
-        fields = dict(serializer.validated_data)
-        accepted_terms = fields.pop("accepted_terms")
         customer = customer_register(
-            store=store_get_default(),
-            accepted_terms=False if accepted_terms is None else accepted_terms,
-            **fields,
+            store=store_get_default(), require_terms=True, **serializer.validated_data
         )
         document = {"data": customer_resource(self, customer)}
         return Response(

@@ -17,9 +17,6 @@ from customers.formats.csv import (
 from customers.formats.twc import twc_field, twc_to_domain
 from customers.importing.readers import MalformedRecord, SourceRecord
 
-TWC_STATE_KEYS = {"active", "customer_state", "customerState"}
-
-
 # What the TWC representation cannot say, carried as extra keys by export and import.
 TWC_EXTRA_KEYS = (
     "password_hash",
@@ -101,11 +98,6 @@ def twc_record_arguments(record: SourceRecord) -> dict[str, Any]:
                 found = {key: item.pop(key) for key in TWC_EXTRA_ADDRESS_KEYS if key in item}
             address_extras.append(found)
     arguments = twc_to_domain(data)
-    if not TWC_STATE_KEYS & data.keys():
-        # The codec makes a stateless TWC customer `invited` because TWC customers have no
-        # password. Here a row may carry a password, and an update must not change the state
-        # of an existing customer, so the import applies its own default (`prepare_batch`).
-        arguments.pop("state", None)
     errors: dict[str, list[ValidationError]] = {}
     for index, found in enumerate(address_extras):
         for key, value in found.items():
