@@ -181,12 +181,22 @@ class AddressViewSet(StorefrontViewSet):
             document, status=201, headers={"Location": document["data"]["links"]["self"]}
         )
 
-    @extend_schema(exclude=True)
+    @extend_schema(
+        operation_id="storefront_addresses_patch_refused",
+        summary="Refused: the address id is missing (400, code 412)",
+        request=None,
+        responses=ERROR_RESPONSES,
+    )
     def collection_partial_update(self, request: Request, reference: str) -> Response:
         self.own_customer(reference)
         raise StorefrontError("412")
 
-    @extend_schema(exclude=True)
+    @extend_schema(
+        operation_id="storefront_addresses_delete_refused",
+        summary="Refused: the address id is missing (400, code 412)",
+        request=None,
+        responses=ERROR_RESPONSES,
+    )
     def collection_destroy(self, request: Request, reference: str) -> Response:
         self.own_customer(reference)
         raise StorefrontError("412")

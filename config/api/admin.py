@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import exceptions
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import exceptions, serializers
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
@@ -32,8 +33,17 @@ from accounts.sessions import SESSION_COOKIE, SESSION_HEADER, CustomerSessionAut
 from config.api.common import BodySizeLimitMixin, DialectMetadata, LimitedJSONParser
 from config.api.errors import Kind, Problem, problem_from
 from config.api.routers import DialectAutoSchema
+from config.api.schema import ADMIN_DATETIME
 
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+@extend_schema_field(ADMIN_DATETIME)
+class AdminDateTimeField(serializers.DateTimeField):
+    """EverShop's `Y-m-d H:i:s` (SPEC 2), documented as such rather than as RFC 3339."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format=DATETIME_FORMAT, **kwargs)
 
 
 class ErrorSpec(NamedTuple):

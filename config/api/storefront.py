@@ -28,6 +28,7 @@ from accounts.permissions import IsCustomer
 from config.api.common import BodySizeLimitMixin, DialectMetadata, LimitedJSONParser
 from config.api.errors import Kind, Problem, field_path, problem_from
 from config.api.routers import DialectAutoSchema
+from config.api.schema import STOREFRONT_DATETIME
 from customers.models import Customer
 
 MEDIA_TYPE = "application/vnd.api+json"
@@ -324,6 +325,7 @@ class NullableCharField(serializers.CharField):
         return super().to_representation(value) if value not in ("", None) else None
 
 
+@extend_schema_field(STOREFRONT_DATETIME)
 class StorefrontDateTimeField(serializers.DateTimeField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(format=DATETIME_FORMAT, default_timezone=UTC, **kwargs)

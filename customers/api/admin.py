@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from accounts.authentication import customer_of
 from accounts.services import customer_register
 from config.api.admin import (
-    DATETIME_FORMAT,
+    AdminDateTimeField,
     AdminViewSet,
     AnonymousAuthThrottle,
     StaffOrOwnCustomer,
@@ -92,8 +92,8 @@ class AdminCustomerOutputSerializer(serializers.Serializer):
     group_id = serializers.IntegerField()
     email = serializers.CharField()
     full_name = serializers.CharField()
-    created_at = serializers.DateTimeField(format=DATETIME_FORMAT)
-    updated_at = serializers.DateTimeField(format=DATETIME_FORMAT)
+    created_at = AdminDateTimeField()
+    updated_at = AdminDateTimeField()
 
 
 class AdminAddressOutputSerializer(serializers.Serializer):

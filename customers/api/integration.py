@@ -9,7 +9,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -23,6 +24,12 @@ from config.api.integration import (
     PayloadTooLarge,
     django_errors,
     domain_field_error,
+)
+from config.api.schema import (
+    TWC_ADDRESS_EXAMPLE,
+    TWC_CUSTOMER_EXAMPLE,
+    TWC_CUSTOMER_INPUT_EXAMPLE,
+    ref,
 )
 from customers.formats.twc import (
     customer_to_twc,
@@ -67,6 +74,20 @@ def _render(store: Store, customer: Customer) -> dict[str, Any]:
     return customer_to_twc(customer_get(store=store, uuid=str(customer.uuid)))
 
 
+_LOCATION = {"Location": {"schema": {"type": "string"}, "description": "The customer's URL."}}
+_CUSTOMER = OpenApiResponse(
+    ref("TwcCustomer"), examples=[OpenApiExample("Customer", value=TWC_CUSTOMER_EXAMPLE)]
+)
+_CUSTOMER_CREATED = OpenApiResponse(
+    ref("TwcCustomer"), examples=[OpenApiExample("Created", value=TWC_CUSTOMER_EXAMPLE)]
+)
+_CUSTOMER_LIST = OpenApiResponse(
+    {"type": "array", "items": ref("TwcCustomer")},
+    examples=[OpenApiExample("Found", value=[TWC_CUSTOMER_EXAMPLE])],
+)
+_INPUT_EXAMPLE = OpenApiExample("Customer", request_only=True, value=TWC_CUSTOMER_INPUT_EXAMPLE)
+
+
 class CustomerViewSet(IntegrationViewSet):
     """TWC customers at `/api/v2/customers`.
 
@@ -85,7 +106,13 @@ class CustomerViewSet(IntegrationViewSet):
             return Address.objects.none()
         return Customer.objects.none()
 
-    @extend_schema(operation_id="api_v2_customers_create")
+    @extend_schema(
+        operation_id="api_v2_customers_create",
+        summary="Create a customer (with nested addresses)",
+        request=OpenApiTypes.OBJECT,
+        responses={201: _CUSTOMER_CREATED},
+        examples=[_INPUT_EXAMPLE],
+    )
     def create(self, request: Request) -> Response:
         fields = twc_to_domain(self.json_body(request, dict))
         # TWC customers carry no password: without a state they are invited (SPEC 6).
@@ -96,7 +123,19 @@ class CustomerViewSet(IntegrationViewSet):
             headers=_location(customer),
         )
 
-    @extend_schema(operation_id="api_v2_customers_update")
+    @extend_schema(
+        operation_id="api_v2_customers_update",
+        summary="Update the customer named by `id` or `customerRef` in the body",
+        request=OpenApiTypes.OBJECT,
+        responses={200: _CUSTOMER},
+        examples=[
+            OpenApiExample(
+                "Rename",
+                request_only=True,
+                value={"id": TWC_CUSTOMER_EXAMPLE["id"], "firstName": "Johnny"},
+            )
+        ],
+    )
     def collection_update(self, request: Request) -> Response:
         """`PUT /api/v2/customers`: the body names the customer by `id` or `customerRef`."""
         body = self.json_body(request, dict)
@@ -112,7 +151,22 @@ class CustomerViewSet(IntegrationViewSet):
         customer = customer_update(customer=customer, reference=reference, **changes)
         return Response(_render(self.store, customer))
 
-    @extend_schema(operation_id="api_v2_customers_validate_create")
+    @extend_schema(
+        operation_id="api_v2_customers_validate_create",
+        summary="Run every check of create; nothing is written",
+        request=OpenApiTypes.OBJECT,
+        responses={
+            200: OpenApiResponse(
+                {
+                    "type": "object",
+                    "required": ["valid"],
+                    "properties": {"valid": {"type": "boolean", "enum": [True]}},
+                },
+                examples=[OpenApiExample("Valid", value={"valid": True})],
+            )
+        },
+        examples=[_INPUT_EXAMPLE],
+    )
     @action(
         detail=False,
         methods=["post"],
@@ -138,7 +192,24 @@ class CustomerViewSet(IntegrationViewSet):
             raise FieldErrors(errors)
         return Response({"valid": True})
 
-    @extend_schema(operation_id="api_v2_customers_search_retrieve")
+    @extend_schema(
+        operation_id="api_v2_customers_search_retrieve",
+        summary="Search (criteria combine with AND; at least one is required)",
+        parameters=[
+            OpenApiParameter("email", str, description="Exact, case-insensitive."),
+            OpenApiParameter("firstName", str, description="Exact, case-insensitive."),
+            OpenApiParameter("lastName", str, description="Exact, case-insensitive."),
+            OpenApiParameter("phone", str, description="Normalised to E.164 first."),
+            OpenApiParameter("mobile", str, description="Normalised to E.164 first."),
+            OpenApiParameter(
+                "limit",
+                OpenApiTypes.INT,
+                description=f"At most this many rows (default {SEARCH_LIMIT_DEFAULT}; "
+                f"values above {SEARCH_LIMIT_MAX} are clamped).",
+            ),
+        ],
+        responses={200: _CUSTOMER_LIST},
+    )
     @action(
         detail=False, methods=["get"], url_path="search", url_name="integration-customers-search"
     )
@@ -184,7 +255,11 @@ class CustomerViewSet(IntegrationViewSet):
             return SEARCH_LIMIT_DEFAULT
         return min(int(raw), SEARCH_LIMIT_MAX)
 
-    @extend_schema(operation_id="api_v2_customers_ref_retrieve")
+    @extend_schema(
+        operation_id="api_v2_customers_ref_retrieve",
+        summary="Find a customer by its reference",
+        responses={200: _CUSTOMER},
+    )
     @action(
         detail=False,
         methods=["get"],
@@ -196,23 +271,51 @@ class CustomerViewSet(IntegrationViewSet):
         return Response(customer_to_twc(customer_get(store=self.store, reference=reference)))
 
     @by_ref.mapping.delete
-    @extend_schema(operation_id="api_v2_customers_ref_destroy")
+    @extend_schema(
+        operation_id="api_v2_customers_ref_destroy",
+        summary="Soft-delete a customer by its reference",
+        responses={204: None},
+    )
     def destroy_by_ref(self, request: Request, reference: str) -> Response:
         """`DELETE /api/v2/customers/{customerRef}/ref`: a soft delete."""
         customer_soft_delete(customer=customer_get(store=self.store, reference=reference))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(operation_id="api_v2_customers_retrieve")
+    @extend_schema(
+        operation_id="api_v2_customers_retrieve",
+        summary="Find a customer by its id (uuid)",
+        responses={200: _CUSTOMER},
+    )
     def retrieve(self, request: Request, uuid: str) -> Response:
         return Response(customer_to_twc(customer_get(store=self.store, uuid=uuid)))
 
-    @extend_schema(operation_id="api_v2_customers_destroy")
+    @extend_schema(
+        operation_id="api_v2_customers_destroy",
+        summary="Soft-delete a customer by its id (uuid)",
+        responses={204: None},
+    )
     def destroy(self, request: Request, uuid: str) -> Response:
         """A soft delete (SPEC 1.5)."""
         customer_soft_delete(customer=customer_get(store=self.store, uuid=uuid))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(operation_id="api_v2_customers_address_create")
+    @extend_schema(
+        operation_id="api_v2_customers_address_create",
+        summary="Add an address; answers the whole customer",
+        request=OpenApiTypes.OBJECT,
+        responses={201: _CUSTOMER_CREATED},
+        examples=[
+            OpenApiExample(
+                "Address",
+                request_only=True,
+                value={
+                    key: value
+                    for key, value in TWC_ADDRESS_EXAMPLE.items()
+                    if key not in ("id", "customerId")
+                },
+            )
+        ],
+    )
     @action(
         detail=True, methods=["post"], url_path="address", url_name="integration-customer-address"
     )
@@ -237,7 +340,28 @@ class CustomerUploadViewSet(IntegrationViewSet):
     collection_url_name = "integration-customers-upload"
     queryset = Customer.objects.none()
 
-    @extend_schema(operation_id="api_v2_upload_customers_create")
+    @extend_schema(
+        operation_id="api_v2_upload_customers_create",
+        summary="Create many customers: all or nothing, every problem with its item index",
+        request=OpenApiTypes.OBJECT,
+        responses={
+            201: OpenApiResponse(
+                {"type": "array", "items": ref("TwcCustomer")},
+                description="The created customers, in request order.",
+                examples=[OpenApiExample("Created", value=[TWC_CUSTOMER_EXAMPLE])],
+            )
+        },
+        examples=[
+            OpenApiExample(
+                "Two customers",
+                request_only=True,
+                value=[
+                    TWC_CUSTOMER_INPUT_EXAMPLE,
+                    {"email": "jane.doe@example.com", "firstName": "Jane", "lastName": "Doe"},
+                ],
+            )
+        ],
+    )
     def create(self, request: Request) -> Response:
         items = self.json_body(request, list)
         # Read per request so that the limit follows the settings (and test overrides).

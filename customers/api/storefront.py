@@ -185,11 +185,21 @@ class CustomerViewSet(StorefrontViewSet):
             }
         )
 
-    @extend_schema(exclude=True)
+    @extend_schema(
+        operation_id="storefront_customers_patch_refused",
+        summary="Refused: the customer reference is missing (400, code 405)",
+        request=None,
+        responses=ERROR_RESPONSES,
+    )
     def collection_partial_update(self, request: Request) -> Response:
         raise StorefrontError("405")
 
-    @extend_schema(exclude=True)
+    @extend_schema(
+        operation_id="storefront_customers_delete_refused",
+        summary="Refused: the customer reference is missing (400, code 405)",
+        request=None,
+        responses=ERROR_RESPONSES,
+    )
     def collection_destroy(self, request: Request) -> Response:
         raise StorefrontError("405")
 
