@@ -29,6 +29,7 @@ from accounts.tokens import (
     customer_tokens_issue,
     customer_tokens_refresh,
 )
+from config.api.common import StrictCharField
 from config.api.storefront import (
     CATALOGUE,
     ERROR_RESPONSES,
@@ -73,8 +74,8 @@ def token_document(view: StorefrontViewSet, resource_type: str, pair: CustomerTo
 
 
 class AccessTokenInputSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField()
+    username = StrictCharField()
+    password = StrictCharField()
 
 
 class AccessTokenViewSet(StorefrontViewSet):
@@ -123,7 +124,7 @@ class AccessTokenViewSet(StorefrontViewSet):
 
 
 class RefreshTokenInputSerializer(serializers.Serializer):
-    refreshToken = serializers.CharField()
+    refreshToken = StrictCharField()
 
 
 class RefreshTokenViewSet(StorefrontViewSet):
@@ -170,7 +171,7 @@ class RefreshTokenViewSet(StorefrontViewSet):
 
 
 class ConfirmationInputSerializer(serializers.Serializer):
-    registrationKey = serializers.CharField()
+    registrationKey = StrictCharField()
 
 
 class CustomerConfirmationViewSet(StorefrontViewSet):
@@ -197,9 +198,9 @@ class CustomerConfirmationViewSet(StorefrontViewSet):
 
 
 class PasswordChangeInputSerializer(serializers.Serializer):
-    password = serializers.CharField(trim_whitespace=False)
-    newPassword = serializers.CharField(trim_whitespace=False)
-    confirmPassword = serializers.CharField(trim_whitespace=False)
+    password = StrictCharField(trim_whitespace=False)
+    newPassword = StrictCharField(trim_whitespace=False)
+    confirmPassword = StrictCharField(trim_whitespace=False)
 
 
 PASSWORD_CHANGE_EXAMPLE = OpenApiExample(
@@ -280,7 +281,7 @@ class CustomerPasswordViewSet(StorefrontViewSet):
 
 
 class ForgottenPasswordInputSerializer(serializers.Serializer):
-    email = serializers.CharField()
+    email = StrictCharField()
 
 
 class ForgottenPasswordViewSet(StorefrontViewSet):
@@ -311,11 +312,11 @@ class ForgottenPasswordViewSet(StorefrontViewSet):
 
 
 class RestorePasswordInputSerializer(serializers.Serializer):
-    restorePasswordKey = serializers.CharField()
-    password = serializers.CharField(trim_whitespace=False)
-    confirmPassword = serializers.CharField(trim_whitespace=False, required=False)
+    restorePasswordKey = StrictCharField()
+    password = StrictCharField(trim_whitespace=False)
+    confirmPassword = StrictCharField(trim_whitespace=False, required=False)
     # The seeds name the confirmation both ways; either is accepted.
-    passwordConfirmation = serializers.CharField(trim_whitespace=False, required=False)
+    passwordConfirmation = StrictCharField(trim_whitespace=False, required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "confirmPassword" not in attrs and "passwordConfirmation" not in attrs:

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from addresses.models import Address
 from addresses.selectors import address_get, address_list
 from addresses.services import address_create, address_delete, address_update
+from config.api.common import StrictBooleanField, StrictCharField
 from config.api.storefront import (
     CATALOGUE,
     ERROR_RESPONSES,
@@ -54,7 +55,7 @@ def _text(source: str | None = None) -> serializers.CharField:
     kwargs: dict[str, Any] = {"required": False, "allow_null": True, "allow_blank": True}
     if source:
         kwargs["source"] = source
-    return serializers.CharField(**kwargs)
+    return StrictCharField(**kwargs)
 
 
 class AddressInputSerializer(serializers.Serializer):
@@ -74,8 +75,8 @@ class AddressInputSerializer(serializers.Serializer):
     iso2Code = _text("country_code")
     country = _text()
     phone = _text()
-    isDefaultShipping = serializers.BooleanField(source="is_default_shipping", required=False)
-    isDefaultBilling = serializers.BooleanField(source="is_default_billing", required=False)
+    isDefaultShipping = StrictBooleanField(source="is_default_shipping", required=False)
+    isDefaultBilling = StrictBooleanField(source="is_default_billing", required=False)
 
 
 def address_resource(view: StorefrontViewSet, customer: Customer, address: Address) -> dict:

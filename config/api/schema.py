@@ -350,6 +350,15 @@ def _error_statuses(dialect: str, method: str, public: bool, has_body: bool) -> 
 ALSO_ANONYMOUS = frozenset({"admin_customers_create"})
 
 
+# Query parameter constraints that OpenApiParameter cannot state, by (path, name).
+PARAMETER_SCHEMAS = {
+    ("/api/customers", "group_id"): {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+    ("/api/customers", "page"): {"type": "integer", "minimum": 1},
+    ("/api/customers", "limit"): {"type": "integer", "minimum": 1},
+    ("/api/v2/customers/search", "limit"): {"type": "integer", "minimum": 1},
+}
+# Lists whose query parameters, sent empty (`?email=`), are taken as not sent.
+EMPTY_MEANS_ABSENT = frozenset({"/api/customers", "/api/v2/customers/search"})
 # Request bodies no serializer parses (the TWC codec reads them), by operation id.
 REQUEST_BODIES = {
     "api_v2_customers_create": ref("TwcCustomerInput"),
@@ -378,6 +387,16 @@ def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bo
             if operation.get("operationId") in REQUEST_BODIES:
                 for body in operation["requestBody"]["content"].values():
                     body["schema"] = REQUEST_BODIES[operation["operationId"]]
+                operation["requestBody"]["required"] = True
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") != "query":
+                    continue
+                constraint = PARAMETER_SCHEMAS.get((path, parameter.get("name")))
+                if constraint is not None:
+                    parameter["schema"] = dict(constraint)
+                if method == "get" and path in EMPTY_MEANS_ABSENT:
+                    parameter["allowEmptyValue"] = True
+            if "requestBody" in operation and (method != "patch" or dialect == "storefront"):
                 operation["requestBody"]["required"] = True
             tag = tag_of(path, dialect)
             operation["tags"] = [tag]

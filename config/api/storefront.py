@@ -318,6 +318,7 @@ def request_attributes(request: Request, resource_type: str) -> dict[str, Any]:
     return attributes
 
 
+@extend_schema_field({"type": "string", "nullable": True})
 class NullableCharField(serializers.CharField):
     """Output: an empty text is `null`, as Glue renders unset optional attributes."""
 

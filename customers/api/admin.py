@@ -29,6 +29,7 @@ from config.api.admin import (
     StaffOrOwnCustomer,
     StaffOrSelfRegistration,
 )
+from config.api.common import StrictCharField
 from customers.filters import MAX_ID
 from customers.models import Customer, CustomerState
 from customers.selectors import (
@@ -264,12 +265,12 @@ class CustomerViewSet(AdminViewSet):
         return [] if self.detail else [AnonymousAuthThrottle()]
 
     class AdminCustomerCreateInputSerializer(serializers.Serializer):
-        email = serializers.CharField()
-        password = serializers.CharField(trim_whitespace=False)
-        full_name = serializers.CharField()
+        email = StrictCharField()
+        password = StrictCharField(trim_whitespace=False)
+        full_name = StrictCharField()
         status = StatusField(source="state", required=False)
         group_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-        store = serializers.CharField(required=False, allow_blank=True)
+        store = StrictCharField(required=False, allow_blank=True)
 
     @extend_schema(
         operation_id="admin_customers_list",
@@ -282,7 +283,7 @@ class CustomerViewSet(AdminViewSet):
             ),
             OpenApiParameter("email", str, description="Exact email (case-insensitive)."),
             OpenApiParameter("status", int, enum=[0, 1]),
-            OpenApiParameter("group_id", int),
+            OpenApiParameter("group_id", int, description="A customer group id (from 1)."),
             OpenApiParameter("store", str, description="Store code."),
             OpenApiParameter("created_from", OpenApiTypes.DATE),
             OpenApiParameter("created_to", OpenApiTypes.DATE),
@@ -388,18 +389,18 @@ class CustomerViewSet(AdminViewSet):
         return Response({"data": _with_links(customer)}, status=201)
 
     class AdminCustomerUpdateInputSerializer(serializers.Serializer):
-        email = serializers.CharField(required=False)
-        password = serializers.CharField(required=False, trim_whitespace=False)
-        full_name = serializers.CharField(required=False)
+        email = StrictCharField(required=False)
+        password = StrictCharField(required=False, trim_whitespace=False)
+        full_name = StrictCharField(required=False)
         status = StatusField(source="state", required=False)
         group_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
 
     class AdminCustomerSelfUpdateInputSerializer(serializers.Serializer):
         """A customer changing itself: staff-only fields pass as sent, for the service."""
 
-        email = serializers.CharField(required=False)
-        password = serializers.CharField(required=False, trim_whitespace=False)
-        full_name = serializers.CharField(required=False)
+        email = StrictCharField(required=False)
+        password = StrictCharField(required=False, trim_whitespace=False)
+        full_name = StrictCharField(required=False)
         status = _AnyValue(source="state", required=False, allow_null=True)
         group_id = _AnyValue(required=False, allow_null=True)
 

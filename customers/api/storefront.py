@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.services import customer_register
+from config.api.common import StrictCharField
 from config.api.storefront import (
     DATE_FORMAT,
     ERROR_RESPONSES,
@@ -37,7 +38,7 @@ class CustomerOutputSerializer(serializers.Serializer):
     firstName = NullableCharField(source="first_name")
     lastName = NullableCharField(source="last_name")
     gender = NullableCharField()
-    dateOfBirth = serializers.DateField(source="date_of_birth", format=DATE_FORMAT)
+    dateOfBirth = serializers.DateField(source="date_of_birth", format=DATE_FORMAT, allow_null=True)
     email = serializers.CharField()
     createdAt = StorefrontDateTimeField(source="created_at")
     updatedAt = StorefrontDateTimeField(source="updated_at")
@@ -46,16 +47,16 @@ class CustomerOutputSerializer(serializers.Serializer):
 class CustomerRegistrationInputSerializer(serializers.Serializer):
     """Shape only; the domain checks values (email, choices, password rules, dates)."""
 
-    email = serializers.CharField()
-    password = serializers.CharField(trim_whitespace=False)
-    confirmPassword = serializers.CharField(trim_whitespace=False, source="confirmation")
+    email = StrictCharField()
+    password = StrictCharField(trim_whitespace=False)
+    confirmPassword = StrictCharField(trim_whitespace=False, source="confirmation")
     # Any JSON value: everything but `true` is "terms not accepted" (422), decided by the
     # service.
     acceptedTerms = serializers.JSONField(source="accepted_terms", allow_null=True)
-    salutation = serializers.CharField()
-    firstName = serializers.CharField(source="first_name")
-    lastName = serializers.CharField(source="last_name")
-    gender = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    salutation = StrictCharField()
+    firstName = StrictCharField(source="first_name")
+    lastName = StrictCharField(source="last_name")
+    gender = StrictCharField(required=False, allow_null=True, allow_blank=True)
     dateOfBirth = serializers.DateField(
         source="date_of_birth", required=False, allow_null=True, input_formats=[DATE_FORMAT]
     )
@@ -64,15 +65,15 @@ class CustomerRegistrationInputSerializer(serializers.Serializer):
 class CustomerUpdateInputSerializer(serializers.Serializer):
     """Every attribute optional; password fields are not attributes here (SPEC 4: ignored)."""
 
-    email = serializers.CharField(required=False)
-    salutation = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    firstName = serializers.CharField(
+    email = StrictCharField(required=False)
+    salutation = StrictCharField(required=False, allow_null=True, allow_blank=True)
+    firstName = StrictCharField(
         source="first_name", required=False, allow_null=True, allow_blank=True
     )
-    lastName = serializers.CharField(
+    lastName = StrictCharField(
         source="last_name", required=False, allow_null=True, allow_blank=True
     )
-    gender = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    gender = StrictCharField(required=False, allow_null=True, allow_blank=True)
     dateOfBirth = serializers.DateField(
         source="date_of_birth", required=False, allow_null=True, input_formats=[DATE_FORMAT]
     )
