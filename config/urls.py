@@ -5,11 +5,11 @@ Order matters where prefixes meet: the EverShop session routes (`/customer/login
 """
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularSwaggerView
 
 from config import health
-from config.api import admin_urls, integration_urls, storefront_urls
+from config.api import admin_urls, fallback, integration_urls, storefront_urls
 from config.api.schema import RedocView, SchemaView
 from config.views import landing
 
@@ -26,6 +26,12 @@ urlpatterns = [
     path("api/", include(admin_urls.api_urlpatterns)),
     path("", include(admin_urls.session_urlpatterns)),
     path("", include(storefront_urls.urlpatterns)),
+    # Anything else under a dialect's prefix: that dialect's 404, whatever DEBUG says.
+    re_path(
+        r"^(?:api/|customers(?:/|$)|customer/|customer-|access-tokens|refresh-tokens)",
+        fallback.unknown_path,
+        name="unknown-api-path",
+    ),
 ]
 
 # Unknown paths and errors outside any view still answer in their dialect's envelope.

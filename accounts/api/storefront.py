@@ -7,6 +7,7 @@ part was wrong. The forgotten-password answer is the same for known and unknown 
 
 from typing import Any
 
+from django.core.validators import EmailValidator
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
@@ -33,6 +34,8 @@ from config.api.common import StrictCharField
 from config.api.storefront import (
     CATALOGUE,
     ERROR_RESPONSES,
+    EnvelopeError,
+    ErrorSpec,
     StorefrontViewSet,
     jsonapi_request,
     jsonapi_response,
@@ -42,11 +45,7 @@ from config.api.storefront import (
 from customers.selectors import store_get_default
 
 NO_REFERRER = "no-referrer"
-
-
-def _text(value: Any) -> str:
-    """A credential as sent; anything but a string counts as empty (and so fails)."""
-    return value if isinstance(value, str) else ""
+RESOURCE_ID_MISSING = "Resource id is not specified."
 
 
 class TokenOutputSerializer(serializers.Serializer):
@@ -75,7 +74,7 @@ def token_document(view: StorefrontViewSet, resource_type: str, pair: CustomerTo
 
 class AccessTokenInputSerializer(serializers.Serializer):
     username = StrictCharField()
-    password = StrictCharField()
+    password = StrictCharField(trim_whitespace=False)
 
 
 class AccessTokenViewSet(StorefrontViewSet):
@@ -112,12 +111,14 @@ class AccessTokenViewSet(StorefrontViewSet):
     )
     def create(self, request: Request) -> Response:
         attributes = request_attributes(request, "access-tokens")
-        # Missing or malformed credentials go through the same check as wrong ones, so that
-        # they answer (and take) the same.
+        # Blank or missing credentials are a validation error (422 `901`, SPEC 4); filled-in
+        # ones, right or wrong, go through the same check so that they answer the same.
+        serializer = AccessTokenInputSerializer(data=attributes)
+        serializer.is_valid(raise_exception=True)
         customer = customer_login(
             store=store_get_default(),
-            email=_text(attributes.get("username")),
-            password=_text(attributes.get("password")),
+            email=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
         )
         pair = customer_tokens_issue(customer=customer)
         return Response(token_document(self, "access-tokens", pair), status=201)
@@ -155,8 +156,21 @@ class RefreshTokenViewSet(StorefrontViewSet):
     def create(self, request: Request) -> Response:
         """A live refresh token -> a new pair; the one sent dies."""
         attributes = request_attributes(request, "refresh-tokens")
-        pair = customer_tokens_refresh(raw_refresh=_text(attributes.get("refreshToken")))
+        serializer = RefreshTokenInputSerializer(data=attributes)
+        serializer.is_valid(raise_exception=True)
+        pair = customer_tokens_refresh(raw_refresh=serializer.validated_data["refreshToken"])
         return Response(token_document(self, "refresh-tokens", pair), status=201)
+
+    @extend_schema(
+        operation_id="storefront_refresh_tokens_revoke_refused",
+        summary='Refused: the token is missing (400 "Resource id is not specified.")',
+        request=None,
+        responses=ERROR_RESPONSES,
+    )
+    def collection_destroy(self, request: Request) -> Response:
+        """`DELETE /refresh-tokens/`: Glue's answer to a missing resource id (SPEC 4)."""
+        self.current_customer()
+        raise EnvelopeError(RESOURCE_ID_MISSING)
 
     @extend_schema(
         operation_id="storefront_refresh_tokens_revoke",
@@ -234,6 +248,14 @@ class CustomerPasswordViewSet(StorefrontViewSet):
     lookup_field = "reference"
     referrer_policy = NO_REFERRER
     save_error = CATALOGUE["407"]
+    # Spryker names the attribute that differs from its confirmation (SPEC 4).
+    error_map = {
+        "password_mismatch": ErrorSpec(
+            422,
+            "406",
+            "Value in field newPassword should be identical to value in the confirmPassword field.",
+        )
+    }
     # The password rules are checked on the new password.
     wire_fields = {"password": "newPassword"}
 
@@ -281,7 +303,8 @@ class CustomerPasswordViewSet(StorefrontViewSet):
 
 
 class ForgottenPasswordInputSerializer(serializers.Serializer):
-    email = StrictCharField()
+    # The format only (SPEC 4): every well-formed email answers 204, known or not.
+    email = StrictCharField(validators=[EmailValidator()])
 
 
 class ForgottenPasswordViewSet(StorefrontViewSet):

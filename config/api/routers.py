@@ -68,8 +68,11 @@ class DialectRouter(SimpleRouter):
         ),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, *, optional_trailing_slash: bool = False) -> None:
         super().__init__(trailing_slash=False)
+        if optional_trailing_slash:
+            # Glue routes `/customers/` like `/customers` (SPEC 4): a slash may end any path.
+            self.trailing_slash = "/?"
 
     def register(self, prefix: str, viewset, basename: str | None = None) -> None:
         super().register(prefix, viewset, basename=basename or viewset.collection_url_name)

@@ -377,6 +377,12 @@ def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bo
     """Add what every operation of a dialect shares (see the module docstring)."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(COMPONENTS)
+    # Glue's routes accept an optional trailing slash (`/?`), which the path generator
+    # renders as a slash; the documented paths are the seed's, without it.
+    result["paths"] = {
+        (path.rstrip("/") if path != "/" and dialect_of(path) == "storefront" else path): ops
+        for path, ops in result.get("paths", {}).items()
+    }
     tags: list[str] = []
     for path, operations in result.get("paths", {}).items():
         dialect = dialect_of(path)

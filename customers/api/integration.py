@@ -48,8 +48,11 @@ from customers.selectors import (
 from customers.services import (
     BulkMode,
     BulkResult,
+    BulkRow,
+    customer_bulk_row,
     customer_bulk_upsert,
     customer_create,
+    customer_groups_known,
     customer_soft_delete,
     customer_update,
 )
@@ -176,15 +179,10 @@ class CustomerViewSet(IntegrationViewSet):
     def validate(self, request: Request) -> Response:
         """`POST /api/v2/customers/validate`: the checks of create, nothing written."""
         item = self.json_body(request, dict)
-        try:
-            row: dict[str, Any] | ValidationError = twc_to_domain(item)
-        except ValidationError as error:
-            row = error
         (result,) = customer_bulk_upsert(
             store=self.store,
-            rows=[row],
+            rows=[_bulk_row(item, customer_groups_known())],
             mode=BulkMode.CREATE,
-            default_state=Customer.State.INVITED,
             write=False,
         )
         errors = _result_errors(result)
@@ -368,17 +366,11 @@ class CustomerUploadViewSet(IntegrationViewSet):
         limit = settings.BULK_UPLOAD_MAX_ITEMS
         if len(items) > limit:
             raise PayloadTooLarge(f"At most {limit} customers per upload.")
-        rows: list[dict[str, Any] | ValidationError] = []
-        for item in items:
-            try:
-                rows.append(twc_to_domain(item))
-            except ValidationError as error:
-                rows.append(error)
+        group_ids = customer_groups_known()
         results = customer_bulk_upsert(
             store=self.store,
-            rows=rows,
+            rows=[_bulk_row(item, group_ids) for item in items],
             mode=BulkMode.CREATE,
-            default_state=Customer.State.INVITED,
             all_or_nothing=True,
         )
         errors = [
@@ -396,6 +388,34 @@ class CustomerUploadViewSet(IntegrationViewSet):
         }
         body = [customer_to_twc(by_reference[result.reference]) for result in results]
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+def _bulk_row(item: Any, group_ids: frozenset[int]) -> BulkRow:
+    """One TWC item as a new customer's bulk row (TWC customers are `invited` by default).
+
+    A key with a shape problem (`dob` not a date) does not hide the problems of the others:
+    the rest of the item is still validated, and its valid unique values are still checked
+    against the store and the batch by `customer_bulk_upsert`.
+    """
+    try:
+        arguments = twc_to_domain(item)
+    except ValidationError as shape_error:
+        if not isinstance(item, dict):
+            return BulkRow(arguments={}, error=shape_error)
+        bad = {name.split(".")[0].split("[")[0] for name in shape_error.message_dict}
+        rest = {key: value for key, value in item.items() if key not in bad}
+        try:
+            arguments = twc_to_domain(rest)
+        except ValidationError:
+            return BulkRow(arguments={}, error=shape_error)
+        row = customer_bulk_row(
+            arguments, group_ids=group_ids, default_state=Customer.State.INVITED
+        )
+        errors = dict(shape_error.error_dict)
+        if row.error is not None:
+            errors.update(row.error.error_dict)
+        return BulkRow(arguments=arguments, error=ValidationError(errors))
+    return customer_bulk_row(arguments, group_ids=group_ids, default_state=Customer.State.INVITED)
 
 
 def _result_errors(result: BulkResult, index: int | None = None) -> list[dict[str, Any]]:

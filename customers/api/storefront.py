@@ -67,12 +67,9 @@ class CustomerUpdateInputSerializer(serializers.Serializer):
 
     email = StrictCharField(required=False)
     salutation = StrictCharField(required=False, allow_null=True, allow_blank=True)
-    firstName = StrictCharField(
-        source="first_name", required=False, allow_null=True, allow_blank=True
-    )
-    lastName = StrictCharField(
-        source="last_name", required=False, allow_null=True, allow_blank=True
-    )
+    # Glue refuses a blank or null name on PATCH, as on registration (SPEC 4).
+    firstName = StrictCharField(source="first_name", required=False)
+    lastName = StrictCharField(source="last_name", required=False)
     gender = StrictCharField(required=False, allow_null=True, allow_blank=True)
     dateOfBirth = serializers.DateField(
         source="date_of_birth", required=False, allow_null=True, input_formats=[DATE_FORMAT]

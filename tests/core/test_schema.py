@@ -17,7 +17,8 @@ ROUTER_MOUNTS = [
 
 
 def _openapi_path(prefix: str, pattern: URLPattern) -> str:
-    regex = pattern.pattern.regex.pattern.lstrip("^").rstrip("$")
+    # The Storefront's optional trailing slash (`/?`) is not part of the documented path.
+    regex = pattern.pattern.regex.pattern.lstrip("^").rstrip("$").removesuffix("/?")
     return prefix + re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", regex)
 
 
