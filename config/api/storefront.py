@@ -498,7 +498,12 @@ def jsonapi_request(name: str, resource_type: str, attributes: type[serializers.
         fields={
             "data": inline_serializer(
                 name=f"{name}RequestData",
-                fields={"type": _type_field(resource_type), "attributes": attributes()},
+                # Without `attributes` (or null) a document has none: the required ones are each
+                # reported as missing (901).
+                fields={
+                    "type": _type_field(resource_type),
+                    "attributes": attributes(required=False, allow_null=True),
+                },
             )
         },
     )
