@@ -89,7 +89,12 @@ TWC_ADDRESS = {
     },
 }
 _STATES = ["enabled", "disabled", "invited", "declined"]
-_OPTIN_LEVELS = ["single_opt_in", "confirmed_opt_in", "unknown"]
+# `nullable` alone does not let null through an `enum` that does not list it.
+_OPTIN_LEVEL = {
+    "type": "string",
+    "enum": ["single_opt_in", "confirmed_opt_in", "unknown", None],
+    "nullable": True,
+}
 _ATTRIBUTE_GROUPS = {
     "type": "object",
     "description": '`{key: {"attribute_group", "attributes": {key: {"attribute_value", '
@@ -112,12 +117,12 @@ TWC_CUSTOMER_INPUT = {
         "customer_state": {"type": "string", "enum": _STATES},
         "customerState": {"type": "string", "enum": _STATES},
         "accepts_marketing": {"type": "boolean"},
-        "marketing_optin_level": {"type": "string", "enum": _OPTIN_LEVELS, "nullable": True},
+        "marketing_optin_level": _OPTIN_LEVEL,
         "taxExempt": {"type": "boolean"},
         "taxExemptions": {"type": "array", "items": {"type": "string"}, "nullable": True},
         "attributeGroups": {**_ATTRIBUTE_GROUPS, "nullable": True},
         "customerRef": _nullable_text(
-            pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Generated when absent."
+            pattern=r"^[A-Za-z0-9_.-]{0,64}$", description="Generated when absent or empty."
         ),
         "addresses": {
             "type": "array",
@@ -128,6 +133,14 @@ TWC_CUSTOMER_INPUT = {
             "allOf": [{"$ref": "#/components/schemas/TwcAddressInput"}],
             "nullable": True,
         },
+    },
+}
+TWC_CUSTOMER_CREATE = {
+    **TWC_CUSTOMER_INPUT,
+    "required": ["email"],
+    "properties": {
+        **TWC_CUSTOMER_INPUT["properties"],
+        "email": {"type": "string", "format": "email", "maxLength": 254},
     },
 }
 TWC_CUSTOMER_UPDATE = {
@@ -182,7 +195,7 @@ TWC_CUSTOMER = {
         "id": {"type": "string", "format": "uuid"},
         "lastModifiedDate": TWC_DATETIME,
         "lastName": {"type": "string"},
-        "marketing_optin_level": {"type": "string", "enum": _OPTIN_LEVELS, "nullable": True},
+        "marketing_optin_level": _OPTIN_LEVEL,
         "marketing_preferences_updated_at": {**TWC_DATETIME, "nullable": True},
         "mobile": {"type": "string", "nullable": True, "example": "+4915112345678"},
         "phone": {"type": "string", "nullable": True, "example": "+49301234567"},
@@ -243,7 +256,7 @@ STOREFRONT_ERROR = {
 COMPONENTS = {
     "TwcAddressInput": TWC_ADDRESS_INPUT,
     "TwcAddress": TWC_ADDRESS,
-    "TwcCustomerInput": TWC_CUSTOMER_INPUT,
+    "TwcCustomerInput": TWC_CUSTOMER_CREATE,
     "TwcCustomerUpdate": TWC_CUSTOMER_UPDATE,
     "TwcCustomer": TWC_CUSTOMER,
     "TwcError": TWC_ERROR,
@@ -288,11 +301,72 @@ _HEADERS = {
             "description": "The authentication scheme expected (Admin and Integration APIs).",
         }
     },
+    503: {
+        "Retry-After": {
+            "schema": {"type": "string"},
+            "description": "Seconds to wait before trying again.",
+        }
+    },
     429: {
         "Retry-After": {
             "schema": {"type": "string"},
             "description": "Seconds to wait before trying again.",
         }
+    },
+}
+
+
+# One example error document per dialect and status, for responses that show none of their
+# own (the catalogue's codes and words, SPEC 4, 5 and 6).
+def _glue(code: str | None, status: int, detail: str) -> dict[str, Any]:
+    error = {"code": code, "status": status, "detail": detail} if code else {}
+    return {"errors": [error or {"status": status, "detail": detail}]}
+
+
+ERROR_EXAMPLES: dict[str, dict[int, dict[str, Any]]] = {
+    "storefront": {
+        400: _glue(None, 400, "Post data is invalid."),
+        401: _glue("001", 401, "Invalid access token."),
+        403: _glue("002", 403, "Missing access token."),
+        404: _glue("402", 404, "Customer not found."),
+        413: _glue(None, 413, "Request body is too large."),
+        415: _glue(None, 415, 'Unsupported media type "text/plain" in request.'),
+        422: _glue("901", 422, "email => This value is not a valid email address."),
+        429: _glue("429", 429, "Too many attempts. Try again later."),
+        503: _glue(None, 503, "The service is temporarily unavailable. Try again later."),
+    },
+    "admin": {
+        status: {"error": {"status": status, "message": message}}
+        for status, message in (
+            (400, "email: Enter a valid email address."),
+            (401, "Authentication credentials were not provided."),
+            (403, "You do not have permission to perform this action."),
+            (404, "Customer not found"),
+            (409, "Email already in use"),
+            (413, "Request body is too large."),
+            (415, 'Unsupported media type "text/plain" in request.'),
+            (429, "Too many attempts. Try again later."),
+            (503, "The service is temporarily unavailable. Try again later."),
+        )
+    },
+    "integration": {
+        400: {
+            "status": 400,
+            "message": "Invalid input",
+            "errors": [{"field": "email", "message": "Enter a valid email address."}],
+        },
+        **{
+            status: {"status": status, "message": message}
+            for status, message in (
+                (401, "Authentication credentials were not provided."),
+                (403, "You do not have permission to perform this action."),
+                (404, "Customer not found"),
+                (405, 'Method "PATCH" not allowed.'),
+                (413, "Request body is too large."),
+                (415, 'Unsupported media type "text/plain" in request.'),
+                (503, "The service is temporarily unavailable. Try again later."),
+            )
+        },
     },
 }
 TENANT_PARAMETER = {
@@ -433,6 +507,8 @@ def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bo
                     None,
                 )
                 body = {"schema": ref(error_schema)}
+                if not examples and status in ERROR_EXAMPLES[dialect]:
+                    examples = {"Error": {"value": ERROR_EXAMPLES[dialect][status]}}
                 if examples:
                     body["examples"] = examples
                 response["content"] = {media_type: body}

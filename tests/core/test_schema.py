@@ -140,7 +140,20 @@ def test_error_answers_use_the_dialect_envelope(schema):
     assert sorted(integration) == ["201", "400", "401", "403", "404", "405", "413", "415", "503"]
     assert storefront["422"]["content"] == {
         "application/vnd.api+json": {
-            "schema": {"$ref": "#/components/schemas/StorefrontErrorDocument"}
+            "schema": {"$ref": "#/components/schemas/StorefrontErrorDocument"},
+            "examples": {
+                "Error": {
+                    "value": {
+                        "errors": [
+                            {
+                                "code": "901",
+                                "status": 422,
+                                "detail": "email => This value is not a valid email address.",
+                            }
+                        ]
+                    }
+                }
+            },
         }
     }
     assert admin["409"]["content"]["application/json"]["schema"] == {
