@@ -43,6 +43,16 @@ class ReferenceAlreadyUsed(Conflict):
     message = "This customer reference is already used."
 
 
+class StaffOnlyField(PermissionDenied):
+    """A customer or an anonymous caller sent a field that only staff may set.
+
+    `params["fields"]` lists the domain names sent, in STAFF_ONLY_FIELDS order.
+    """
+
+    code = "customer_field_staff_only"
+    message = "Only staff may set this field."
+
+
 class ReferenceImmutable(InvalidInput):
     code = "customer_reference_immutable"
     message = "A customer reference cannot be changed."

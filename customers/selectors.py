@@ -10,10 +10,12 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import Lower
 
 from addresses.models import Address
+from customers import validation
 from customers.errors import CustomerNotFound, InvalidFilter, StoreForbidden, StoreNotFound
 from customers.filters import CustomerFilter, order_without_indexes
 from customers.live_totals import live_total
@@ -78,13 +80,19 @@ def customer_get(
     uuid: str | None = None,
     reference: str | None = None,
     customer_id: int | None = None,
+    owner: Customer | None = None,
 ) -> Customer:
     """One live customer by uuid, reference or id, within `store` (or any of `stores`).
+
+    With `owner` (a customer acting for itself) only that customer is in reach: any other
+    is "not found", as for staff outside their stores, so probing says nothing (SPEC 12).
 
     Raises:
         CustomerNotFound: no such live customer in reach (a malformed uuid included).
     """
     queryset = customers_with_addresses(customers_live())
+    if owner is not None:
+        queryset = queryset.filter(pk=owner.pk, store_id=owner.store_id)
     if store is not None:
         queryset = queryset.filter(store=store)
     else:
@@ -212,8 +220,22 @@ def customer_search(
     """Live customers of `store` matching every given criterion, at most `limit` (<= 100).
 
     Email and names match case-insensitively and exactly (email through the `lower(email)`
-    unique index); `phone` and `mobile` must already be E.164.
+    unique index); `phone` and `mobile` are normalised to E.164 first, as they are stored.
+
+    Raises:
+        ValidationError: `phone` or `mobile` is not a valid number (keyed by that name).
     """
+    numbers: dict[str, str] = {}
+    errors: dict[str, list[ValidationError]] = {}
+    for name, value in (("phone", phone), ("mobile", mobile)):
+        if value:
+            try:
+                numbers[name] = str(validation.normalise_phone(value, field=name))
+            except ValidationError as error:
+                errors.update(error.update_error_dict({}))
+    if errors:
+        raise ValidationError(errors)
+    phone, mobile = numbers.get("phone"), numbers.get("mobile")
     queryset = customers_live().filter(store=store)
     if email:
         queryset = queryset.alias(email_lower=Lower("email")).filter(

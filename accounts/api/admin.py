@@ -17,6 +17,7 @@ from accounts.services import customer_login, staff_login, staff_tokens_refresh
 from accounts.sessions import SESSION_COOKIE, customer_session_end, customer_session_start
 from accounts.tokens import StaffRefreshToken
 from config.api.admin import AdminPublicViewSet, CustomerSessionViewSet
+from config.api.common import StrictCharField
 from customers.api.admin import ERROR_EXAMPLE
 from customers.selectors import store_get_default
 
@@ -41,8 +42,8 @@ class StaffTokenViewSet(AdminPublicViewSet):
     collection_url_name = "admin-token"
 
     class StaffTokenInputSerializer(serializers.Serializer):
-        username = serializers.CharField()
-        password = serializers.CharField(trim_whitespace=False)
+        username = StrictCharField()
+        password = StrictCharField(trim_whitespace=False)
 
     @extend_schema(
         operation_id="admin_auth_token",
@@ -70,7 +71,7 @@ class StaffTokenViewSet(AdminPublicViewSet):
         return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
 
     class StaffTokenRefreshInputSerializer(serializers.Serializer):
-        refresh = serializers.CharField()
+        refresh = StrictCharField()
 
     @extend_schema(
         operation_id="admin_auth_token_refresh",
@@ -95,8 +96,8 @@ class CustomerLoginViewSet(AdminPublicViewSet):
     www_authenticate = 'Session realm="customer"'
 
     class CustomerLoginInputSerializer(serializers.Serializer):
-        email = serializers.CharField()
-        password = serializers.CharField(trim_whitespace=False)
+        email = StrictCharField()
+        password = StrictCharField(trim_whitespace=False)
 
     @extend_schema(
         operation_id="admin_customer_login",
@@ -107,7 +108,7 @@ class CustomerLoginViewSet(AdminPublicViewSet):
                 name="CustomerSession",
                 fields={
                     "data": inline_serializer(
-                        name="CustomerSessionId", fields={"sid": serializers.CharField()}
+                        name="CustomerSessionId", fields={"sid": StrictCharField()}
                     )
                 },
             ),

@@ -7,6 +7,7 @@ part was wrong. The forgotten-password answer is the same for known and unknown 
 
 from typing import Any
 
+from django.core.validators import EmailValidator
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
@@ -29,9 +30,12 @@ from accounts.tokens import (
     customer_tokens_issue,
     customer_tokens_refresh,
 )
+from config.api.common import StrictCharField
 from config.api.storefront import (
     CATALOGUE,
     ERROR_RESPONSES,
+    EnvelopeError,
+    ErrorSpec,
     StorefrontViewSet,
     jsonapi_request,
     jsonapi_response,
@@ -41,11 +45,7 @@ from config.api.storefront import (
 from customers.selectors import store_get_default
 
 NO_REFERRER = "no-referrer"
-
-
-def _text(value: Any) -> str:
-    """A credential as sent; anything but a string counts as empty (and so fails)."""
-    return value if isinstance(value, str) else ""
+RESOURCE_ID_MISSING = "Resource id is not specified."
 
 
 class TokenOutputSerializer(serializers.Serializer):
@@ -73,8 +73,8 @@ def token_document(view: StorefrontViewSet, resource_type: str, pair: CustomerTo
 
 
 class AccessTokenInputSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField()
+    username = StrictCharField()
+    password = StrictCharField(trim_whitespace=False)
 
 
 class AccessTokenViewSet(StorefrontViewSet):
@@ -111,19 +111,21 @@ class AccessTokenViewSet(StorefrontViewSet):
     )
     def create(self, request: Request) -> Response:
         attributes = request_attributes(request, "access-tokens")
-        # Missing or malformed credentials go through the same check as wrong ones, so that
-        # they answer (and take) the same.
+        # Blank or missing credentials are a validation error (422 `901`, SPEC 4); filled-in
+        # ones, right or wrong, go through the same check so that they answer the same.
+        serializer = AccessTokenInputSerializer(data=attributes)
+        serializer.is_valid(raise_exception=True)
         customer = customer_login(
             store=store_get_default(),
-            email=_text(attributes.get("username")),
-            password=_text(attributes.get("password")),
+            email=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
         )
         pair = customer_tokens_issue(customer=customer)
         return Response(token_document(self, "access-tokens", pair), status=201)
 
 
 class RefreshTokenInputSerializer(serializers.Serializer):
-    refreshToken = serializers.CharField()
+    refreshToken = StrictCharField()
 
 
 class RefreshTokenViewSet(StorefrontViewSet):
@@ -154,8 +156,21 @@ class RefreshTokenViewSet(StorefrontViewSet):
     def create(self, request: Request) -> Response:
         """A live refresh token -> a new pair; the one sent dies."""
         attributes = request_attributes(request, "refresh-tokens")
-        pair = customer_tokens_refresh(raw_refresh=_text(attributes.get("refreshToken")))
+        serializer = RefreshTokenInputSerializer(data=attributes)
+        serializer.is_valid(raise_exception=True)
+        pair = customer_tokens_refresh(raw_refresh=serializer.validated_data["refreshToken"])
         return Response(token_document(self, "refresh-tokens", pair), status=201)
+
+    @extend_schema(
+        operation_id="storefront_refresh_tokens_revoke_refused",
+        summary='Refused: the token is missing (400 "Resource id is not specified.")',
+        request=None,
+        responses=ERROR_RESPONSES,
+    )
+    def collection_destroy(self, request: Request) -> Response:
+        """`DELETE /refresh-tokens/`: Glue's answer to a missing resource id (SPEC 4)."""
+        self.current_customer()
+        raise EnvelopeError(RESOURCE_ID_MISSING)
 
     @extend_schema(
         operation_id="storefront_refresh_tokens_revoke",
@@ -170,7 +185,7 @@ class RefreshTokenViewSet(StorefrontViewSet):
 
 
 class ConfirmationInputSerializer(serializers.Serializer):
-    registrationKey = serializers.CharField()
+    registrationKey = StrictCharField()
 
 
 class CustomerConfirmationViewSet(StorefrontViewSet):
@@ -197,9 +212,9 @@ class CustomerConfirmationViewSet(StorefrontViewSet):
 
 
 class PasswordChangeInputSerializer(serializers.Serializer):
-    password = serializers.CharField(trim_whitespace=False)
-    newPassword = serializers.CharField(trim_whitespace=False)
-    confirmPassword = serializers.CharField(trim_whitespace=False)
+    password = StrictCharField(trim_whitespace=False)
+    newPassword = StrictCharField(trim_whitespace=False)
+    confirmPassword = StrictCharField(trim_whitespace=False)
 
 
 PASSWORD_CHANGE_EXAMPLE = OpenApiExample(
@@ -233,6 +248,14 @@ class CustomerPasswordViewSet(StorefrontViewSet):
     lookup_field = "reference"
     referrer_policy = NO_REFERRER
     save_error = CATALOGUE["407"]
+    # Spryker names the attribute that differs from its confirmation (SPEC 4).
+    error_map = {
+        "password_mismatch": ErrorSpec(
+            422,
+            "406",
+            "Value in field newPassword should be identical to value in the confirmPassword field.",
+        )
+    }
     # The password rules are checked on the new password.
     wire_fields = {"password": "newPassword"}
 
@@ -280,7 +303,8 @@ class CustomerPasswordViewSet(StorefrontViewSet):
 
 
 class ForgottenPasswordInputSerializer(serializers.Serializer):
-    email = serializers.CharField()
+    # The format only (SPEC 4): every well-formed email answers 204, known or not.
+    email = StrictCharField(validators=[EmailValidator()])
 
 
 class ForgottenPasswordViewSet(StorefrontViewSet):
@@ -313,11 +337,11 @@ class ForgottenPasswordViewSet(StorefrontViewSet):
 
 
 class RestorePasswordInputSerializer(serializers.Serializer):
-    restorePasswordKey = serializers.CharField()
-    password = serializers.CharField(trim_whitespace=False)
-    confirmPassword = serializers.CharField(trim_whitespace=False, required=False)
+    restorePasswordKey = StrictCharField()
+    password = StrictCharField(trim_whitespace=False)
+    confirmPassword = StrictCharField(trim_whitespace=False, required=False)
     # The seeds name the confirmation both ways; either is accepted.
-    passwordConfirmation = serializers.CharField(trim_whitespace=False, required=False)
+    passwordConfirmation = StrictCharField(trim_whitespace=False, required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "confirmPassword" not in attrs and "passwordConfirmation" not in attrs:

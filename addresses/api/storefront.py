@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from addresses.models import Address
 from addresses.selectors import address_get, address_list
 from addresses.services import address_create, address_delete, address_update
+from config.api.common import StrictBooleanField, StrictCharField
 from config.api.storefront import (
     CATALOGUE,
     ERROR_RESPONSES,
@@ -54,7 +55,7 @@ def _text(source: str | None = None) -> serializers.CharField:
     kwargs: dict[str, Any] = {"required": False, "allow_null": True, "allow_blank": True}
     if source:
         kwargs["source"] = source
-    return serializers.CharField(**kwargs)
+    return StrictCharField(**kwargs)
 
 
 class AddressInputSerializer(serializers.Serializer):
@@ -69,22 +70,13 @@ class AddressInputSerializer(serializers.Serializer):
     address3 = _text()
     zipCode = _text("postcode")
     city = _text()
-    # `iso2Code` wins over `country`; either may be a code or an English name (SPEC 1.3).
-    iso2Code = _text()
+    # The domain lets `iso2Code` win over `country`; either may be a code or an English name
+    # (SPEC 1.3).
+    iso2Code = _text("country_code")
     country = _text()
     phone = _text()
-    isDefaultShipping = serializers.BooleanField(source="is_default_shipping", required=False)
-    isDefaultBilling = serializers.BooleanField(source="is_default_billing", required=False)
-
-    def to_domain(self) -> dict[str, Any]:
-        fields = dict(self.validated_data)
-        code = fields.pop("iso2Code", None)
-        name = fields.pop("country", None)
-        if "iso2Code" in self.initial_data:
-            fields["country"] = code
-        elif "country" in self.initial_data:
-            fields["country"] = name
-        return fields
+    isDefaultShipping = StrictBooleanField(source="is_default_shipping", required=False)
+    isDefaultBilling = StrictBooleanField(source="is_default_billing", required=False)
 
 
 def address_resource(view: StorefrontViewSet, customer: Customer, address: Address) -> dict:
@@ -182,23 +174,30 @@ class AddressViewSet(StorefrontViewSet):
     def create(self, request: Request, reference: str) -> Response:
         """Add an address to the caller's customer."""
         customer = self.own_customer(reference)
-        fields = self.read_input(request).to_domain()
-        # Glue: an absent default flag means true (the customer's first address is both
-        # defaults whatever is sent; SPEC 1.3).
-        fields.setdefault("is_default_shipping", True)
-        fields.setdefault("is_default_billing", True)
-        address = address_create(customer=customer, **fields)
+        fields = self.read_input(request).validated_data
+        # Glue: an absent default flag means true (SPEC 1.3).
+        address = address_create(customer=customer, claim_defaults=True, **fields)
         document = {"data": address_resource(self, customer, address)}
         return Response(
             document, status=201, headers={"Location": document["data"]["links"]["self"]}
         )
 
-    @extend_schema(exclude=True)
+    @extend_schema(
+        operation_id="storefront_addresses_patch_refused",
+        summary="Refused: the address id is missing (400, code 412)",
+        request=None,
+        responses=ERROR_RESPONSES,
+    )
     def collection_partial_update(self, request: Request, reference: str) -> Response:
         self.own_customer(reference)
         raise StorefrontError("412")
 
-    @extend_schema(exclude=True)
+    @extend_schema(
+        operation_id="storefront_addresses_delete_refused",
+        summary="Refused: the address id is missing (400, code 412)",
+        request=None,
+        responses=ERROR_RESPONSES,
+    )
     def collection_destroy(self, request: Request, reference: str) -> Response:
         self.own_customer(reference)
         raise StorefrontError("412")
@@ -224,7 +223,7 @@ class AddressViewSet(StorefrontViewSet):
         """Edit one of the caller's addresses."""
         customer = self.own_customer(reference)
         address = address_get(customer=customer, uuid=uuid)
-        fields = self.read_input(request).to_domain()
+        fields = self.read_input(request).validated_data
         address = address_update(address=address, **fields)
         return Response({"data": address_resource(self, customer, address)})
 

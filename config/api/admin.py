@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import exceptions
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import exceptions, serializers
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
@@ -32,8 +33,17 @@ from accounts.sessions import SESSION_COOKIE, SESSION_HEADER, CustomerSessionAut
 from config.api.common import BodySizeLimitMixin, DialectMetadata, LimitedJSONParser
 from config.api.errors import Kind, Problem, problem_from
 from config.api.routers import DialectAutoSchema
+from config.api.schema import ADMIN_DATETIME
 
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+@extend_schema_field(ADMIN_DATETIME)
+class AdminDateTimeField(serializers.DateTimeField):
+    """EverShop's `Y-m-d H:i:s` (SPEC 2), documented as such rather than as RFC 3339."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format=DATETIME_FORMAT, **kwargs)
 
 
 class ErrorSpec(NamedTuple):
@@ -47,6 +57,8 @@ class ErrorSpec(NamedTuple):
 ERROR_MAP: dict[str, ErrorSpec] = {
     "store_not_found": ErrorSpec(400, "store: Unknown store."),
     "store_forbidden": ErrorSpec(403, "You may not access this store."),
+    # Worded by render_problem with the EverShop names of the fields sent.
+    "customer_field_staff_only": ErrorSpec(403),
     "customer_group_not_found": ErrorSpec(400, "group_id: Customer group does not exist."),
     "customer_group_protected": ErrorSpec(409, "The default customer group cannot be deleted."),
     "customer_not_found": ErrorSpec(404, "Customer not found"),
@@ -143,6 +155,9 @@ def render_problem(problem: Problem) -> tuple[int, str]:
     """The EverShop status and message of `problem`."""
     if problem.kind is Kind.DOMAIN:
         spec = ERROR_MAP.get(problem.code) or ErrorSpec(problem.status)
+        if problem.code == "customer_field_staff_only":
+            names = ", ".join(wire_field(name) or name for name in problem.cause.params["fields"])
+            return spec.status, f"You may not set {names}."
         field = wire_field(problem.field)
         message = problem.message
         return spec.status, spec.message or (f"{field}: {message}" if field else message)

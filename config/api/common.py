@@ -13,6 +13,8 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.utils.json import strict_constant
 
+from customers.formats import twc as twc_format
+
 # No body of any dialect nests deeper than a TWC upload's attribute groups (6 levels); the
 # limit leaves room and keeps hostile documents away from recursive code (issue 14).
 DEFAULT_JSON_MAX_DEPTH = 32
@@ -91,3 +93,9 @@ class LimitedJSONParser(JSONParser):
         if json_depth_exceeds(data, json_max_depth()):
             raise ParseError(too_deep)
         return data
+
+
+# Strict scalars for every dialect's input: a number where text is expected (or "yes" where
+# a boolean is) is refused, as the schema says, instead of being coerced.
+StrictCharField = twc_format.StrictCharField
+StrictBooleanField = twc_format.StrictBooleanField

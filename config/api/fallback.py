@@ -58,6 +58,15 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return problem_response(dialect, problem_from(Http404()))
 
 
+def unknown_path(request: HttpRequest, **kwargs: str) -> HttpResponse:
+    """The last route under each dialect's prefixes: the dialect's 404 even with DEBUG on.
+
+    `handler404` only runs with DEBUG off; with it on Django would show its HTML page for a
+    path that is under a dialect's prefix but matches none of its routes.
+    """
+    return not_found(request, Http404())
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     dialect = dialect_of(request.path_info)
     if dialect is None:

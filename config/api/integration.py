@@ -53,6 +53,7 @@ class ErrorSpec(NamedTuple):
 ERROR_MAP: dict[str, ErrorSpec] = {
     "store_not_found": ErrorSpec(404, "Unknown tenant"),
     "store_forbidden": ErrorSpec(403, "You may not access this tenant."),
+    "customer_field_staff_only": ErrorSpec(403),
     "customer_group_not_found": ErrorSpec(400),
     "customer_group_protected": ErrorSpec(400),
     "customer_not_found": ErrorSpec(404, "Customer not found"),

@@ -26,6 +26,13 @@ class DialectAutoSchema(AutoSchema):
     def _is_list_view(self, serializer=None) -> bool:
         return False
 
+    def _get_examples(self, serializer, direction, media_type, status_code=None, extras=None):
+        # An example written without a media type is JSON; the Storefront's JSON:API media
+        # type carries the same documents, so it shows the same examples.
+        if media_type == "application/vnd.api+json":
+            media_type = "application/json"
+        return super()._get_examples(serializer, direction, media_type, status_code, extras)
+
 
 class DialectRouter(SimpleRouter):
     routes = [
@@ -68,8 +75,11 @@ class DialectRouter(SimpleRouter):
         ),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, *, optional_trailing_slash: bool = False) -> None:
         super().__init__(trailing_slash=False)
+        if optional_trailing_slash:
+            # Glue routes `/customers/` like `/customers` (SPEC 4): a slash may end any path.
+            self.trailing_slash = "/?"
 
     def register(self, prefix: str, viewset, basename: str | None = None) -> None:
         super().register(prefix, viewset, basename=basename or viewset.collection_url_name)

@@ -28,6 +28,7 @@ from accounts.permissions import IsCustomer
 from config.api.common import BodySizeLimitMixin, DialectMetadata, LimitedJSONParser
 from config.api.errors import Kind, Problem, field_path, problem_from
 from config.api.routers import DialectAutoSchema
+from config.api.schema import STOREFRONT_DATETIME
 from customers.models import Customer
 
 MEDIA_TYPE = "application/vnd.api+json"
@@ -46,15 +47,26 @@ class ErrorSpec(NamedTuple):
     detail: str | None
 
 
-# The Storefront's own codes (SPEC 4). Details are ours; codes and statuses are the contract.
+# The Storefront's own codes (SPEC 4). Codes and statuses are the contract; the details of
+# 400, 404, 406, 408 and 423 are Spryker's words (SPEC 4), the others ours.
 CATALOGUE: dict[str, ErrorSpec] = {
-    "400": ErrorSpec(422, "400", "A customer with this email address already exists."),
+    "400": ErrorSpec(
+        422,
+        "400",
+        "If this email address is already in use, you will receive a password reset link. "
+        "Otherwise you must first validate your e-mail address to finish registration. "
+        "Please check your e-mail.",
+    ),
     "402": ErrorSpec(404, "402", "Customer not found."),
-    "404": ErrorSpec(404, "404", "Address not found."),
+    "404": ErrorSpec(404, "404", "Address was not found."),
     "405": ErrorSpec(400, "405", "Customer reference is missing."),
-    "406": ErrorSpec(422, "406", "The password and its confirmation do not match."),
+    "406": ErrorSpec(
+        422,
+        "406",
+        "Value in field password should be identical to value in the confirmPassword field.",
+    ),
     "407": ErrorSpec(400, "407", "Failed to change the password."),
-    "408": ErrorSpec(400, "408", "Invalid password."),
+    "408": ErrorSpec(400, "408", "Invalid password"),
     "409": ErrorSpec(400, "409", "Failed to save the address."),
     "410": ErrorSpec(400, "410", "Failed to save changes."),
     "411": ErrorSpec(403, "411", "Unauthorized request."),
@@ -62,7 +74,9 @@ CATALOGUE: dict[str, ErrorSpec] = {
     "414": ErrorSpec(422, "414", "Gender is not valid."),
     "415": ErrorSpec(422, "415", "The restore password key is not valid."),
     "422": ErrorSpec(422, "422", "Terms of service were not accepted."),
-    "423": ErrorSpec(422, "423", "The confirmation key is invalid or has already been used."),
+    "423": ErrorSpec(
+        422, "423", "This email confirmation code is invalid or has been already used."
+    ),
     "901": ErrorSpec(422, "901", None),
     "001": ErrorSpec(401, "001", "Invalid access token."),
     "002": ErrorSpec(403, "002", "Missing access token."),
@@ -78,6 +92,7 @@ ERROR_MAP: dict[str, ErrorSpec] = {
     # The Storefront works in the default store; without it no customer can be found.
     "store_not_found": CATALOGUE["402"],
     "store_forbidden": CATALOGUE["411"],
+    "customer_field_staff_only": CATALOGUE["411"],
     "customer_group_not_found": CATALOGUE["410"],
     "customer_group_protected": CATALOGUE["410"],
     "customer_not_found": CATALOGUE["402"],
@@ -124,7 +139,8 @@ WIRE_FIELDS: dict[str, str] = {
 _MESSAGES_BY_CODE: dict[tuple[str | None, str], str] = {
     (None, "required"): "This field is missing.",
     (None, "blank"): "This value should not be blank.",
-    (None, "null"): "This value should not be null.",
+    (None, "null"): "This value should not be blank.",
+    (None, "invalid_choice"): "The value you selected is not a valid choice.",
     ("email", "invalid"): "This value is not a valid email address.",
 }
 # Field errors that the catalogue names with a code of their own instead of 901.
@@ -190,8 +206,10 @@ INVALID_POST_DATA = "Post data is invalid."
 INVALID_TYPE = "Invalid type."
 
 
-def _domain_errors(problem: Problem, overrides: Mapping[str, str]) -> list[dict[str, Any]]:
-    spec = ERROR_MAP.get(problem.code)
+def _domain_errors(
+    problem: Problem, overrides: Mapping[str, str], catalogue: Mapping[str, ErrorSpec]
+) -> list[dict[str, Any]]:
+    spec = catalogue.get(problem.code) or ERROR_MAP.get(problem.code)
     if spec is None:
         spec = CATALOGUE["402"] if problem.status == 404 else CATALOGUE["410"]
     if spec.detail is None:
@@ -240,7 +258,7 @@ def render_problem(problem: Problem, context: Mapping[str, Any]) -> list[dict[st
     save_error = _view_setting(context, "save_error", CATALOGUE["410"])
     kind = problem.kind
     if kind is Kind.DOMAIN:
-        return _domain_errors(problem, overrides)
+        return _domain_errors(problem, overrides, _view_setting(context, "error_map", {}))
     if isinstance(problem.cause, StorefrontError):
         return [error_object(problem.cause.spec)]
     if kind is Kind.VALIDATION:
@@ -299,14 +317,16 @@ def request_attributes(request: Request, resource_type: str) -> dict[str, Any]:
     """The `attributes` of a JSON:API request document of `resource_type`.
 
     Raises:
-        EnvelopeError: no `data` object ("Post data is invalid."), or a wrong or empty
-            `data.type` ("Invalid type.").
+        EnvelopeError: no `data` object or no `data.type` ("Post data is invalid."), or a
+            wrong or empty `data.type` ("Invalid type.").
     """
     body = request.data
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, dict):
         raise EnvelopeError(INVALID_POST_DATA)
-    if data.get("type") != resource_type:
+    if "type" not in data:
+        raise EnvelopeError(INVALID_POST_DATA)
+    if data["type"] != resource_type:
         raise EnvelopeError(INVALID_TYPE)
     attributes = data.get("attributes")
     if attributes is None:
@@ -316,6 +336,7 @@ def request_attributes(request: Request, resource_type: str) -> dict[str, Any]:
     return attributes
 
 
+@extend_schema_field({"type": "string", "nullable": True})
 class NullableCharField(serializers.CharField):
     """Output: an empty text is `null`, as Glue renders unset optional attributes."""
 
@@ -323,6 +344,7 @@ class NullableCharField(serializers.CharField):
         return super().to_representation(value) if value not in ("", None) else None
 
 
+@extend_schema_field(STOREFRONT_DATETIME)
 class StorefrontDateTimeField(serializers.DateTimeField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(format=DATETIME_FORMAT, default_timezone=UTC, **kwargs)
@@ -364,8 +386,9 @@ class StorefrontViewSet(BodySizeLimitMixin, GenericViewSet):
     authentication_classes = [CustomerTokenAuthentication]
     permission_classes = [IsCustomer]
     throttle_scope = "auth"
-    # References, keys and tokens in paths: anything up to the next slash.
-    lookup_value_regex = "[^/]+"
+    # References, keys and tokens in paths: anything up to the next slash, even nothing (an
+    # empty segment gets the resource's own answer, as in Glue).
+    lookup_value_regex = "[^/]*"
     schema = DialectAutoSchema()
     metadata_class = DialectMetadata
     public_methods: frozenset[str] = frozenset()
@@ -374,6 +397,8 @@ class StorefrontViewSet(BodySizeLimitMixin, GenericViewSet):
     save_error = CATALOGUE["410"]
     # Domain field -> attribute name, where this resource names a field differently.
     wire_fields: Mapping[str, str] = {}
+    # Domain error code -> catalogue error, where this resource words one differently.
+    error_map: Mapping[str, ErrorSpec] = {}
     # SPEC 12: `no-referrer` on the password routes, whose links carry secrets.
     referrer_policy: str | None = None
 
@@ -405,6 +430,9 @@ class StorefrontViewSet(BodySizeLimitMixin, GenericViewSet):
 
     def get_wire_fields(self) -> Mapping[str, str]:
         return self.wire_fields
+
+    def get_error_map(self) -> Mapping[str, ErrorSpec]:
+        return self.error_map
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -470,7 +498,12 @@ def jsonapi_request(name: str, resource_type: str, attributes: type[serializers.
         fields={
             "data": inline_serializer(
                 name=f"{name}RequestData",
-                fields={"type": _type_field(resource_type), "attributes": attributes()},
+                # Without `attributes` (or null) a document has none: the required ones are each
+                # reported as missing (901).
+                fields={
+                    "type": _type_field(resource_type),
+                    "attributes": attributes(required=False, allow_null=True),
+                },
             )
         },
     )

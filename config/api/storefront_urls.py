@@ -1,7 +1,9 @@
 """Storefront API (Spryker Glue dialect) routes, mounted at the root (SPEC 4).
 
-No trailing slashes, as Glue's paths (APPEND_SLASH never applies to them). Addresses are
-registered under their customer's path, as Glue nests them.
+As Glue, a trailing slash is accepted (`/customers/` is the collection) and an empty path
+segment reaches its view (`/customers//addresses` answers 411, `/customers/DE--1/addresses/`
+is the collection of addresses). Addresses are registered under their customer's path, as
+Glue nests them.
 """
 
 from accounts.api.storefront import (
@@ -16,9 +18,9 @@ from addresses.api.storefront import AddressViewSet
 from config.api.routers import DialectRouter
 from customers.api.storefront import CustomerViewSet
 
-router = DialectRouter()
+router = DialectRouter(optional_trailing_slash=True)
 router.register("customers", CustomerViewSet)
-router.register(r"customers/(?P<reference>[^/]+)/addresses", AddressViewSet)
+router.register(r"customers/(?P<reference>[^/]*)/addresses", AddressViewSet)
 router.register("customer-confirmation", CustomerConfirmationViewSet)
 router.register("access-tokens", AccessTokenViewSet)
 router.register("refresh-tokens", RefreshTokenViewSet)

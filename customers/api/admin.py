@@ -23,13 +23,13 @@ from rest_framework.response import Response
 from accounts.authentication import customer_of
 from accounts.services import customer_register
 from config.api.admin import (
-    DATETIME_FORMAT,
+    AdminDateTimeField,
     AdminViewSet,
     AnonymousAuthThrottle,
     StaffOrOwnCustomer,
     StaffOrSelfRegistration,
 )
-from customers.errors import CustomerNotFound
+from config.api.common import StrictCharField
 from customers.filters import MAX_ID
 from customers.models import Customer, CustomerState
 from customers.selectors import (
@@ -40,11 +40,16 @@ from customers.selectors import (
     store_get_default,
     stores_visible_to,
 )
-from customers.services import customer_create, customer_delete, customer_update
+from customers.services import (
+    customer_create,
+    customer_delete,
+    customer_staff_fields_refuse,
+    customer_update,
+)
 
-# Fields only staff may send; an anonymous registration or a customer sending them gets 403.
-STAFF_ONLY_ON_REGISTRATION = ("status", "group_id", "store")
-STAFF_ONLY_ON_UPDATE = ("status", "group_id")
+# EverShop names of the fields only staff may set -> their domain names.
+STAFF_FIELDS = {"status": "state", "group_id": "group_id", "store": "store"}
+
 # EverShop query parameters -> the domain filter names of customers.filters.CustomerFilter.
 LIST_FILTERS = {
     "keyword": "search",
@@ -88,8 +93,8 @@ class AdminCustomerOutputSerializer(serializers.Serializer):
     group_id = serializers.IntegerField()
     email = serializers.CharField()
     full_name = serializers.CharField()
-    created_at = serializers.DateTimeField(format=DATETIME_FORMAT)
-    updated_at = serializers.DateTimeField(format=DATETIME_FORMAT)
+    created_at = AdminDateTimeField()
+    updated_at = AdminDateTimeField()
 
 
 class AdminAddressOutputSerializer(serializers.Serializer):
@@ -163,11 +168,8 @@ def list_filters(params: Any) -> dict[str, str]:
     return filters
 
 
-def _refuse_fields(request: Request, names: tuple[str, ...]) -> None:
-    if isinstance(request.data, dict):
-        sent = [name for name in names if name in request.data]
-        if sent:
-            raise exceptions.PermissionDenied(f"You may not set {', '.join(sent)}.")
+class _AnyValue(serializers.JSONField):
+    """A staff-only field sent by someone else: kept as sent, for the service to refuse."""
 
 
 SEED_CUSTOMER = {
@@ -263,12 +265,12 @@ class CustomerViewSet(AdminViewSet):
         return [] if self.detail else [AnonymousAuthThrottle()]
 
     class AdminCustomerCreateInputSerializer(serializers.Serializer):
-        email = serializers.CharField()
-        password = serializers.CharField(trim_whitespace=False)
-        full_name = serializers.CharField()
+        email = StrictCharField()
+        password = StrictCharField(trim_whitespace=False)
+        full_name = StrictCharField()
         status = StatusField(source="state", required=False)
         group_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-        store = serializers.CharField(required=False, allow_blank=True)
+        store = StrictCharField(required=False, allow_blank=True)
 
     @extend_schema(
         operation_id="admin_customers_list",
@@ -281,7 +283,7 @@ class CustomerViewSet(AdminViewSet):
             ),
             OpenApiParameter("email", str, description="Exact email (case-insensitive)."),
             OpenApiParameter("status", int, enum=[0, 1]),
-            OpenApiParameter("group_id", int),
+            OpenApiParameter("group_id", int, description="A customer group id (from 1)."),
             OpenApiParameter("store", str, description="Store code."),
             OpenApiParameter("created_from", OpenApiTypes.DATE),
             OpenApiParameter("created_to", OpenApiTypes.DATE),
@@ -370,7 +372,10 @@ class CustomerViewSet(AdminViewSet):
         """Create a customer (staff) or register (anonymous)."""
         if request.user is None:
             # Self-registration: in the default store, enabled, group 1, confirmation sent.
-            _refuse_fields(request, STAFF_ONLY_ON_REGISTRATION)
+            if isinstance(request.data, dict):
+                customer_staff_fields_refuse(
+                    fields=[STAFF_FIELDS[name] for name in STAFF_FIELDS if name in request.data]
+                )
             serializer = self.AdminCustomerCreateInputSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             customer = customer_register(store=store_get_default(), **serializer.validated_data)
@@ -384,22 +389,27 @@ class CustomerViewSet(AdminViewSet):
         return Response({"data": _with_links(customer)}, status=201)
 
     class AdminCustomerUpdateInputSerializer(serializers.Serializer):
-        email = serializers.CharField(required=False)
-        password = serializers.CharField(required=False, trim_whitespace=False)
-        full_name = serializers.CharField(required=False)
+        email = StrictCharField(required=False)
+        password = StrictCharField(required=False, trim_whitespace=False)
+        full_name = StrictCharField(required=False)
         status = StatusField(source="state", required=False)
         group_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+
+    class AdminCustomerSelfUpdateInputSerializer(serializers.Serializer):
+        """A customer changing itself: staff-only fields pass as sent, for the service."""
+
+        email = StrictCharField(required=False)
+        password = StrictCharField(required=False, trim_whitespace=False)
+        full_name = StrictCharField(required=False)
+        status = _AnyValue(source="state", required=False, allow_null=True)
+        group_id = _AnyValue(required=False, allow_null=True)
 
     def _customer(self, request: Request, uuid: str) -> Customer:
         own = customer_of(request.user)
         if own is None:
             return customer_get(stores=stores_visible_to(user=request.user), uuid=uuid)
-        # A customer reaches only itself; another uuid is "not found", as for staff
-        # outside their stores, so that probing says nothing about other customers.
-        customer = customer_get(store=own.store, uuid=uuid)
-        if customer.pk != own.pk:
-            raise CustomerNotFound()
-        return customer
+        # A customer reaches only itself (SPEC 12).
+        return customer_get(store=own.store, uuid=uuid, owner=own)
 
     @extend_schema(
         operation_id="admin_customers_retrieve",
@@ -463,10 +473,13 @@ class CustomerViewSet(AdminViewSet):
     def partial_update(self, request: Request, uuid: str) -> Response:
         """Change a customer: staff within their stores, or the customer itself."""
         customer = self._customer(request, uuid)
-        principal_customer = customer_of(request.user)
-        if principal_customer is not None:
-            _refuse_fields(request, STAFF_ONLY_ON_UPDATE)
-        serializer = self.AdminCustomerUpdateInputSerializer(data=request.data)
+        by_staff = customer_of(request.user) is None
+        serializer_class = (
+            self.AdminCustomerUpdateInputSerializer
+            if by_staff
+            else self.AdminCustomerSelfUpdateInputSerializer
+        )
+        serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
         if changes:
@@ -474,6 +487,7 @@ class CustomerViewSet(AdminViewSet):
             customer = customer_update(
                 customer=customer,
                 password=password,
+                by_staff=by_staff,
                 # The session making the change stays signed in; every other one ends.
                 keep_session_key=getattr(request.user, "session_key", None),
                 **changes,

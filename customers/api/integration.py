@@ -5,12 +5,12 @@ tenant's store, and renders `customer_to_twc`. Errors are raised, never returned
 dialect's handler renders them.
 """
 
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -25,7 +25,12 @@ from config.api.integration import (
     django_errors,
     domain_field_error,
 )
-from customers import validation
+from config.api.schema import (
+    TWC_ADDRESS_EXAMPLE,
+    TWC_CUSTOMER_EXAMPLE,
+    TWC_CUSTOMER_INPUT_EXAMPLE,
+    ref,
+)
 from customers.formats.twc import (
     customer_to_twc,
     twc_address_field,
@@ -42,12 +47,14 @@ from customers.selectors import (
 )
 from customers.services import (
     BulkMode,
-    customer_build,
+    BulkResult,
+    BulkRow,
+    customer_bulk_row,
     customer_bulk_upsert,
     customer_create,
+    customer_groups_known,
     customer_soft_delete,
     customer_update,
-    customers_check_batch,
 )
 
 SEARCH_LIMIT_DEFAULT = 50
@@ -70,33 +77,18 @@ def _render(store: Store, customer: Customer) -> dict[str, Any]:
     return customer_to_twc(customer_get(store=store, uuid=str(customer.uuid)))
 
 
-def _check_batch(
-    store: Store, items: list[Any], build: Callable[[dict[str, Any]], Any]
-) -> list[Any]:
-    """Parse and `build` every item, then check uniqueness; raise every problem at once.
-
-    The uniqueness check is set-based (`customers_check_batch`), so the number of queries
-    does not depend on the number of items.
-
-    Raises:
-        FieldErrors: every problem of every item, each with its `index`.
-    """
-    built: list[Any] = []
-    errors: list[dict[str, Any]] = []
-    for index, item in enumerate(items):
-        try:
-            built.append(build(twc_to_domain(item)))
-        except ValidationError as error:
-            built.append(None)
-            errors.extend(django_errors(error, index=index))
-    problems = customers_check_batch(store=store, drafts=built)
-    for index in sorted(problems):
-        for error_class, field in problems[index]:
-            errors.append(domain_field_error(error_class, field, index=index))
-    if errors:
-        errors.sort(key=lambda entry: entry["index"])
-        raise FieldErrors(errors)
-    return built
+_LOCATION = {"Location": {"schema": {"type": "string"}, "description": "The customer's URL."}}
+_CUSTOMER = OpenApiResponse(
+    ref("TwcCustomer"), examples=[OpenApiExample("Customer", value=TWC_CUSTOMER_EXAMPLE)]
+)
+_CUSTOMER_CREATED = OpenApiResponse(
+    ref("TwcCustomer"), examples=[OpenApiExample("Created", value=TWC_CUSTOMER_EXAMPLE)]
+)
+_CUSTOMER_LIST = OpenApiResponse(
+    {"type": "array", "items": ref("TwcCustomer")},
+    examples=[OpenApiExample("Found", value=[TWC_CUSTOMER_EXAMPLE])],
+)
+_INPUT_EXAMPLE = OpenApiExample("Customer", request_only=True, value=TWC_CUSTOMER_INPUT_EXAMPLE)
 
 
 class CustomerViewSet(IntegrationViewSet):
@@ -117,17 +109,36 @@ class CustomerViewSet(IntegrationViewSet):
             return Address.objects.none()
         return Customer.objects.none()
 
-    @extend_schema(operation_id="api_v2_customers_create")
+    @extend_schema(
+        operation_id="api_v2_customers_create",
+        summary="Create a customer (with nested addresses)",
+        request=OpenApiTypes.OBJECT,
+        responses={201: _CUSTOMER_CREATED},
+        examples=[_INPUT_EXAMPLE],
+    )
     def create(self, request: Request) -> Response:
         fields = twc_to_domain(self.json_body(request, dict))
-        customer = customer_create(store=self.store, **fields)
+        # TWC customers carry no password: without a state they are invited (SPEC 6).
+        customer = customer_create(store=self.store, default_state=Customer.State.INVITED, **fields)
         return Response(
             _render(self.store, customer),
             status=status.HTTP_201_CREATED,
             headers=_location(customer),
         )
 
-    @extend_schema(operation_id="api_v2_customers_update")
+    @extend_schema(
+        operation_id="api_v2_customers_update",
+        summary="Update the customer named by `id` or `customerRef` in the body",
+        request=OpenApiTypes.OBJECT,
+        responses={200: _CUSTOMER},
+        examples=[
+            OpenApiExample(
+                "Rename",
+                request_only=True,
+                value={"id": TWC_CUSTOMER_EXAMPLE["id"], "firstName": "Johnny"},
+            )
+        ],
+    )
     def collection_update(self, request: Request) -> Response:
         """`PUT /api/v2/customers`: the body names the customer by `id` or `customerRef`."""
         body = self.json_body(request, dict)
@@ -143,7 +154,22 @@ class CustomerViewSet(IntegrationViewSet):
         customer = customer_update(customer=customer, reference=reference, **changes)
         return Response(_render(self.store, customer))
 
-    @extend_schema(operation_id="api_v2_customers_validate_create")
+    @extend_schema(
+        operation_id="api_v2_customers_validate_create",
+        summary="Run every check of create; nothing is written",
+        request=OpenApiTypes.OBJECT,
+        responses={
+            200: OpenApiResponse(
+                {
+                    "type": "object",
+                    "required": ["valid"],
+                    "properties": {"valid": {"type": "boolean", "enum": [True]}},
+                },
+                examples=[OpenApiExample("Valid", value={"valid": True})],
+            )
+        },
+        examples=[_INPUT_EXAMPLE],
+    )
     @action(
         detail=False,
         methods=["post"],
@@ -152,10 +178,36 @@ class CustomerViewSet(IntegrationViewSet):
     )
     def validate(self, request: Request) -> Response:
         """`POST /api/v2/customers/validate`: the checks of create, nothing written."""
-        _validate_single(self.store, self.json_body(request, dict))
+        item = self.json_body(request, dict)
+        (result,) = customer_bulk_upsert(
+            store=self.store,
+            rows=[_bulk_row(item, customer_groups_known())],
+            mode=BulkMode.CREATE,
+            write=False,
+        )
+        errors = _result_errors(result)
+        if errors:
+            raise FieldErrors(errors)
         return Response({"valid": True})
 
-    @extend_schema(operation_id="api_v2_customers_search_retrieve")
+    @extend_schema(
+        operation_id="api_v2_customers_search_retrieve",
+        summary="Search (criteria combine with AND; at least one is required)",
+        parameters=[
+            OpenApiParameter("email", str, description="Exact, case-insensitive."),
+            OpenApiParameter("firstName", str, description="Exact, case-insensitive."),
+            OpenApiParameter("lastName", str, description="Exact, case-insensitive."),
+            OpenApiParameter("phone", str, description="Normalised to E.164 first."),
+            OpenApiParameter("mobile", str, description="Normalised to E.164 first."),
+            OpenApiParameter(
+                "limit",
+                OpenApiTypes.INT,
+                description=f"At most this many rows (default {SEARCH_LIMIT_DEFAULT}; "
+                f"values above {SEARCH_LIMIT_MAX} are clamped).",
+            ),
+        ],
+        responses={200: _CUSTOMER_LIST},
+    )
     @action(
         detail=False, methods=["get"], url_path="search", url_name="integration-customers-search"
     )
@@ -182,20 +234,14 @@ class CustomerViewSet(IntegrationViewSet):
                     }
                 ]
             )
-        errors = []
-        for name in ("phone", "mobile"):
-            if name in criteria:
-                try:
-                    criteria[name] = validation.normalise_phone(criteria[name], field=name)
-                except ValidationError as error:
-                    errors.extend(django_errors(error))
-        limit = self._limit(params.get("limit", ""), errors)
-        if errors:
-            raise FieldErrors(errors)
-        criteria.update(
-            {name: str(criteria[name]) for name in ("phone", "mobile") if name in criteria}
-        )
-        customers = customer_search(store=self.store, limit=limit, **criteria)
+        limit_errors: list[dict[str, Any]] = []
+        limit = self._limit(params.get("limit", ""), limit_errors)
+        try:
+            customers = customer_search(store=self.store, limit=limit, **criteria)
+        except ValidationError as error:
+            raise FieldErrors(django_errors(error) + limit_errors) from None
+        if limit_errors:
+            raise FieldErrors(limit_errors)
         return Response([customer_to_twc(customer) for customer in customers])
 
     @staticmethod
@@ -207,7 +253,11 @@ class CustomerViewSet(IntegrationViewSet):
             return SEARCH_LIMIT_DEFAULT
         return min(int(raw), SEARCH_LIMIT_MAX)
 
-    @extend_schema(operation_id="api_v2_customers_ref_retrieve")
+    @extend_schema(
+        operation_id="api_v2_customers_ref_retrieve",
+        summary="Find a customer by its reference",
+        responses={200: _CUSTOMER},
+    )
     @action(
         detail=False,
         methods=["get"],
@@ -219,23 +269,51 @@ class CustomerViewSet(IntegrationViewSet):
         return Response(customer_to_twc(customer_get(store=self.store, reference=reference)))
 
     @by_ref.mapping.delete
-    @extend_schema(operation_id="api_v2_customers_ref_destroy")
+    @extend_schema(
+        operation_id="api_v2_customers_ref_destroy",
+        summary="Soft-delete a customer by its reference",
+        responses={204: None},
+    )
     def destroy_by_ref(self, request: Request, reference: str) -> Response:
         """`DELETE /api/v2/customers/{customerRef}/ref`: a soft delete."""
         customer_soft_delete(customer=customer_get(store=self.store, reference=reference))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(operation_id="api_v2_customers_retrieve")
+    @extend_schema(
+        operation_id="api_v2_customers_retrieve",
+        summary="Find a customer by its id (uuid)",
+        responses={200: _CUSTOMER},
+    )
     def retrieve(self, request: Request, uuid: str) -> Response:
         return Response(customer_to_twc(customer_get(store=self.store, uuid=uuid)))
 
-    @extend_schema(operation_id="api_v2_customers_destroy")
+    @extend_schema(
+        operation_id="api_v2_customers_destroy",
+        summary="Soft-delete a customer by its id (uuid)",
+        responses={204: None},
+    )
     def destroy(self, request: Request, uuid: str) -> Response:
         """A soft delete (SPEC 1.5)."""
         customer_soft_delete(customer=customer_get(store=self.store, uuid=uuid))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(operation_id="api_v2_customers_address_create")
+    @extend_schema(
+        operation_id="api_v2_customers_address_create",
+        summary="Add an address; answers the whole customer",
+        request=OpenApiTypes.OBJECT,
+        responses={201: _CUSTOMER_CREATED},
+        examples=[
+            OpenApiExample(
+                "Address",
+                request_only=True,
+                value={
+                    key: value
+                    for key, value in TWC_ADDRESS_EXAMPLE.items()
+                    if key not in ("id", "customerId")
+                },
+            )
+        ],
+    )
     @action(
         detail=True, methods=["post"], url_path="address", url_name="integration-customer-address"
     )
@@ -260,35 +338,43 @@ class CustomerUploadViewSet(IntegrationViewSet):
     collection_url_name = "integration-customers-upload"
     queryset = Customer.objects.none()
 
-    @extend_schema(operation_id="api_v2_upload_customers_create")
+    @extend_schema(
+        operation_id="api_v2_upload_customers_create",
+        summary="Create many customers: all or nothing, every problem with its item index",
+        request=OpenApiTypes.OBJECT,
+        responses={
+            201: OpenApiResponse(
+                {"type": "array", "items": ref("TwcCustomer")},
+                description="The created customers, in request order.",
+                examples=[OpenApiExample("Created", value=[TWC_CUSTOMER_EXAMPLE])],
+            )
+        },
+        examples=[
+            OpenApiExample(
+                "Two customers",
+                request_only=True,
+                value=[
+                    TWC_CUSTOMER_INPUT_EXAMPLE,
+                    {"email": "jane.doe@example.com", "firstName": "Jane", "lastName": "Doe"},
+                ],
+            )
+        ],
+    )
     def create(self, request: Request) -> Response:
         items = self.json_body(request, list)
         # Read per request so that the limit follows the settings (and test overrides).
         limit = settings.BULK_UPLOAD_MAX_ITEMS
         if len(items) > limit:
             raise PayloadTooLarge(f"At most {limit} customers per upload.")
-        rows: list[dict[str, Any] | ValidationError] = []
-        for item in items:
-            try:
-                rows.append(twc_to_domain(item))
-            except ValidationError as error:
-                rows.append(error)
+        group_ids = customer_groups_known()
         results = customer_bulk_upsert(
             store=self.store,
-            rows=rows,
+            rows=[_bulk_row(item, group_ids) for item in items],
             mode=BulkMode.CREATE,
-            default_state=Customer.State.INVITED,
             all_or_nothing=True,
         )
         errors = [
-            entry
-            for index, result in enumerate(results)
-            for error in result.errors
-            for entry in (
-                django_errors(error, index=index)
-                if isinstance(error, ValidationError)
-                else [domain_field_error(type(error), error.field, index=index)]
-            )
+            entry for index, result in enumerate(results) for entry in _result_errors(result, index)
         ]
         if errors:
             raise FieldErrors(errors)
@@ -304,11 +390,42 @@ class CustomerUploadViewSet(IntegrationViewSet):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-def _validate_single(store: Store, item: dict[str, Any]) -> None:
-    """The checks of `customer_create` (build, then uniqueness), errors without `index`."""
+def _bulk_row(item: Any, group_ids: frozenset[int]) -> BulkRow:
+    """One TWC item as a new customer's bulk row (TWC customers are `invited` by default).
+
+    A key with a shape problem (`dob` not a date) does not hide the problems of the others:
+    the rest of the item is still validated, and its valid unique values are still checked
+    against the store and the batch by `customer_bulk_upsert`.
+    """
     try:
-        _check_batch(store, [item], lambda fields: customer_build(store=store, **fields))
-    except FieldErrors as error:
-        raise FieldErrors(
-            [{k: v for k, v in entry.items() if k != "index"} for entry in error.errors]
-        ) from None
+        arguments = twc_to_domain(item)
+    except ValidationError as shape_error:
+        if not isinstance(item, dict):
+            return BulkRow(arguments={}, error=shape_error)
+        bad = {name.split(".")[0].split("[")[0] for name in shape_error.message_dict}
+        rest = {key: value for key, value in item.items() if key not in bad}
+        try:
+            arguments = twc_to_domain(rest)
+        except ValidationError:
+            return BulkRow(arguments={}, error=shape_error)
+        row = customer_bulk_row(
+            arguments, group_ids=group_ids, default_state=Customer.State.INVITED
+        )
+        errors = dict(shape_error.error_dict)
+        if row.error is not None:
+            errors.update(row.error.error_dict)
+        return BulkRow(arguments=arguments, error=ValidationError(errors))
+    return customer_bulk_row(arguments, group_ids=group_ids, default_state=Customer.State.INVITED)
+
+
+def _result_errors(result: BulkResult, index: int | None = None) -> list[dict[str, Any]]:
+    """The TWC field errors of one bulk row (with its item `index` when given)."""
+    return [
+        entry
+        for error in result.errors
+        for entry in (
+            django_errors(error, index=index)
+            if isinstance(error, ValidationError)
+            else [domain_field_error(type(error), error.field, index=index)]
+        )
+    ]

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.services import customer_register
+from config.api.common import StrictCharField
 from config.api.storefront import (
     DATE_FORMAT,
     ERROR_RESPONSES,
@@ -37,7 +38,7 @@ class CustomerOutputSerializer(serializers.Serializer):
     firstName = NullableCharField(source="first_name")
     lastName = NullableCharField(source="last_name")
     gender = NullableCharField()
-    dateOfBirth = serializers.DateField(source="date_of_birth", format=DATE_FORMAT)
+    dateOfBirth = serializers.DateField(source="date_of_birth", format=DATE_FORMAT, allow_null=True)
     email = serializers.CharField()
     createdAt = StorefrontDateTimeField(source="created_at")
     updatedAt = StorefrontDateTimeField(source="updated_at")
@@ -46,44 +47,33 @@ class CustomerOutputSerializer(serializers.Serializer):
 class CustomerRegistrationInputSerializer(serializers.Serializer):
     """Shape only; the domain checks values (email, choices, password rules, dates)."""
 
-    email = serializers.CharField()
-    password = serializers.CharField(trim_whitespace=False)
-    confirmPassword = serializers.CharField(trim_whitespace=False, source="confirmation")
+    email = StrictCharField()
+    password = StrictCharField(trim_whitespace=False)
+    confirmPassword = StrictCharField(trim_whitespace=False, source="confirmation")
     # Any JSON value: everything but `true` is "terms not accepted" (422), decided by the
-    # service; null is passed on as not accepted.
+    # service.
     acceptedTerms = serializers.JSONField(source="accepted_terms", allow_null=True)
-    salutation = serializers.CharField()
-    firstName = serializers.CharField(source="first_name")
-    lastName = serializers.CharField(source="last_name")
-    gender = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    salutation = StrictCharField()
+    firstName = StrictCharField(source="first_name")
+    lastName = StrictCharField(source="last_name")
+    gender = StrictCharField(required=False, allow_null=True, allow_blank=True)
     dateOfBirth = serializers.DateField(
         source="date_of_birth", required=False, allow_null=True, input_formats=[DATE_FORMAT]
     )
-
-    def validate_gender(self, value: str | None) -> str | None:
-        # No gender is null in the domain; an empty string means the same on the wire.
-        return value or None
 
 
 class CustomerUpdateInputSerializer(serializers.Serializer):
     """Every attribute optional; password fields are not attributes here (SPEC 4: ignored)."""
 
-    email = serializers.CharField(required=False)
-    salutation = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    firstName = serializers.CharField(
-        source="first_name", required=False, allow_null=True, allow_blank=True
-    )
-    lastName = serializers.CharField(
-        source="last_name", required=False, allow_null=True, allow_blank=True
-    )
-    gender = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    email = StrictCharField(required=False)
+    salutation = StrictCharField(required=False, allow_null=True, allow_blank=True)
+    # Glue refuses a blank or null name on PATCH, as on registration (SPEC 4).
+    firstName = StrictCharField(source="first_name", required=False)
+    lastName = StrictCharField(source="last_name", required=False)
+    gender = StrictCharField(required=False, allow_null=True, allow_blank=True)
     dateOfBirth = serializers.DateField(
         source="date_of_birth", required=False, allow_null=True, input_formats=[DATE_FORMAT]
     )
-
-    def validate_gender(self, value: str | None) -> str | None:
-        # No gender is null in the domain; an empty string means the same on the wire.
-        return value or None
 
 
 def customer_resource(view: StorefrontViewSet, customer: Customer) -> dict[str, Any]:
@@ -165,12 +155,8 @@ class CustomerViewSet(StorefrontViewSet):
         attributes = request_attributes(request, RESOURCE_TYPE)
         serializer = CustomerRegistrationInputSerializer(data=attributes)
         serializer.is_valid(raise_exception=True)
-        fields = dict(serializer.validated_data)
-        accepted_terms = fields.pop("accepted_terms")
         customer = customer_register(
-            store=store_get_default(),
-            accepted_terms=False if accepted_terms is None else accepted_terms,
-            **fields,
+            store=store_get_default(), require_terms=True, **serializer.validated_data
         )
         document = {"data": customer_resource(self, customer)}
         return Response(
@@ -197,11 +183,21 @@ class CustomerViewSet(StorefrontViewSet):
             }
         )
 
-    @extend_schema(exclude=True)
+    @extend_schema(
+        operation_id="storefront_customers_patch_refused",
+        summary="Refused: the customer reference is missing (400, code 405)",
+        request=None,
+        responses=ERROR_RESPONSES,
+    )
     def collection_partial_update(self, request: Request) -> Response:
         raise StorefrontError("405")
 
-    @extend_schema(exclude=True)
+    @extend_schema(
+        operation_id="storefront_customers_delete_refused",
+        summary="Refused: the customer reference is missing (400, code 405)",
+        request=None,
+        responses=ERROR_RESPONSES,
+    )
     def collection_destroy(self, request: Request) -> Response:
         raise StorefrontError("405")
 

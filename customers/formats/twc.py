@@ -228,7 +228,7 @@ def twc_to_domain(data: dict, *, partial: bool = False) -> dict:
     Returns:
         Domain field names, plus `reference` and `addresses` (a list of address field dicts).
         `customer_state` (or its synonym `customerState`) wins over `active` when both are
-        given; without either a new customer is `invited` (TWC customers have no password).
+        given; without either there is no `state` (the caller's service applies its default).
 
     Raises:
         ValidationError: shape problems keyed by TWC name (`dob`, `addresses[0].city`).
@@ -244,8 +244,6 @@ def twc_to_domain(data: dict, *, partial: bool = False) -> dict:
         state = (CustomerState.ENABLED if parsed["active"] else CustomerState.DISABLED).value
     if state is not None:
         result["state"] = state
-    elif not partial:
-        result["state"] = CustomerState.INVITED.value
     if "customerRef" in parsed:
         result["reference"] = parsed["customerRef"] or None
         if partial and result["reference"] is None:

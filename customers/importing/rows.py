@@ -18,9 +18,6 @@ from customers.formats.csv import (
 from customers.formats.twc import twc_field, twc_to_domain
 from customers.importing.readers import MalformedRecord, SourceRecord
 
-TWC_STATE_KEYS = {"active", "customer_state", "customerState"}
-
-
 # What the TWC representation cannot say, carried as extra keys by export and import.
 TWC_EXTRA_KEYS = (
     "password_hash",
@@ -166,11 +163,6 @@ def twc_record_arguments(record: SourceRecord) -> dict[str, Any]:
             address_extras.append(found)
     arguments = twc_to_domain(data)
     arguments.update(restored)
-    if not TWC_STATE_KEYS & data.keys():
-        # The codec makes a stateless TWC customer `invited` because TWC customers have no
-        # password. Here a row may carry a password, and an update must not change the state
-        # of an existing customer, so the import applies its own default (`prepare_batch`).
-        arguments.pop("state", None)
     for index, found in enumerate(address_extras):
         for key, value in found.items():
             if key == "is_default_billing":

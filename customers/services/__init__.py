@@ -17,6 +17,7 @@ from customers.services.bulk import (
 from customers.services.inserts import customers_insert_batch, customers_rows_insert
 from customers.services.lifecycle import (
     ANONYMIZED_EMAIL_DOMAIN,
+    STAFF_ONLY_FIELDS,
     customer_anonymize,
     customer_check_password,
     customer_create,
@@ -25,6 +26,7 @@ from customers.services.lifecycle import (
     customer_restore,
     customer_set_state,
     customer_soft_delete,
+    customer_staff_fields_refuse,
     customer_update,
 )
 from customers.services.references import references_assign
@@ -55,6 +57,7 @@ __all__ = [
     "CUSTOMER_FIELDS",
     "CUSTOMER_RULES",
     "LOOKUP_CHUNK",
+    "STAFF_ONLY_FIELDS",
     "BulkMode",
     "BulkResult",
     "BulkRow",
@@ -75,6 +78,7 @@ __all__ = [
     "customer_row_build",
     "customer_set_state",
     "customer_soft_delete",
+    "customer_staff_fields_refuse",
     "customer_update",
     "customer_values_clean",
     "customers_check_batch",

@@ -250,8 +250,21 @@ def customer_bulk_upsert(
                 )
         return [index for position, index in enumerate(indexes) if position not in problems]
 
+    # A row that failed validation is checked too, for the values that are valid on their
+    # own, so that it reports every problem at once (field errors and duplicates).
+    failed = {}
+    if mode is BulkMode.CREATE:
+        failed = {i: _unique_values(row) for i, row in enumerate(prepared) if row.built is None}
+        failed = {index: values for index, values in failed.items() if values is not None}
+    problems = customers_check_batch(
+        store=store, drafts=[prepared[i].built for i in candidates] + list(failed.values())
+    )
+    for position, index in enumerate(failed, start=len(candidates)):
+        results[index].errors.extend(
+            error_class(field=name) for error_class, name in problems.get(position, [])
+        )
     good = reject(
-        customers_check_batch(store=store, drafts=[prepared[i].built for i in candidates]),
+        {position: found for position, found in problems.items() if position < len(candidates)},
         candidates,
     )
     good = _restored_uuids_check(prepared, good, results)
@@ -323,6 +336,29 @@ def _restored_uuids_check(
     for index, errors in problems.items():
         results[index] = BulkResult(BulkStatus.ERROR, errors=[ValidationError(errors)])
     return [index for index in indexes if index not in problems]
+
+
+def _unique_values(row: BulkRow) -> CustomerRow | None:
+    """The unique values (email, phones, reference) of a failed row that are valid alone."""
+    errors = getattr(row.error, "error_dict", None)
+    if errors is None:
+        return None
+    values: dict[str, Any] = {"email": ""}
+    cleaners = {
+        "email": validation.normalise_email,
+        "phone": lambda value, field: validation.normalise_phone(value, field=field).as_e164,
+        "mobile": lambda value, field: validation.normalise_phone(value, field=field).as_e164,
+        "reference": lambda value, field: value if isinstance(value, str) else None,
+    }
+    for name, clean in cleaners.items():
+        value = row.arguments.get(name)
+        if name in errors or not value:
+            continue
+        try:
+            values[name] = clean(value, field=name)
+        except (ValidationError, AttributeError):
+            continue
+    return CustomerRow(values=values) if len(values) > 1 or values["email"] else None
 
 
 def _with_not_written(results: dict[int, BulkResult], count: int) -> list[BulkResult]:

@@ -16,6 +16,7 @@ from addresses.models import Address
 from customers.errors import (
     CustomerNotDeleted,
     ReferenceImmutable,
+    StaffOnlyField,
 )
 from customers.lock_objects import customer_lock
 from customers.models import Customer, Store
@@ -27,6 +28,22 @@ from customers.services.rules import (
     customer_password_apply,
 )
 from customers.services.uniqueness import customer_conflicts_raise, raise_for_integrity_error
+
+# Fields that only staff may set; a customer (or an anonymous registration) sending any of
+# them is refused whatever the value (SPEC 5).
+STAFF_ONLY_FIELDS = ("state", "group_id", "store")
+
+
+def customer_staff_fields_refuse(*, fields: Iterable[str]) -> None:
+    """Refuse the staff-only fields among `fields` (domain names) for a caller that is not staff.
+
+    Raises:
+        StaffOnlyField: any of STAFF_ONLY_FIELDS is present; `params["fields"]` names them.
+    """
+    sent = set(fields)
+    refused = [name for name in STAFF_ONLY_FIELDS if name in sent]
+    if refused:
+        raise StaffOnlyField(params={"fields": refused})
 
 
 def _save_draft(draft: CustomerDraft) -> Customer:
@@ -86,18 +103,24 @@ def customer_update(
     reference: str | None = None,
     keep_refresh_jti: str | None = None,
     keep_session_key: str | None = None,
+    by_staff: bool = True,
     **changes: Any,
 ) -> Customer:
     """Change the given fields of `customer`; fields not given keep their value.
 
     A new password, or leaving the `enabled` state, revokes the customer's refresh tokens,
-    sessions and keys, except the caller's own token or session when it names them.
+    sessions and keys, except the caller's own token or session when it names them. With
+    `by_staff=False` (the customer changing itself) the staff-only fields are refused before
+    anything else is looked at.
 
     Raises:
+        StaffOnlyField: `by_staff` is false and a staff-only field was given.
         ValidationError: invalid fields, keyed by domain field name.
         EmailAlreadyUsed, PhoneAlreadyUsed: uniqueness in the store.
         ReferenceImmutable: a different `reference` was given.
     """
+    if not by_staff:
+        customer_staff_fields_refuse(fields=changes)
     if reference is not None and reference != customer.reference:
         raise ReferenceImmutable(field="reference")
     customer = customer_lock(customer=customer)

@@ -179,8 +179,10 @@ def test_a_refresh_token_with_a_lone_surrogate_is_refused_not_a_crash(customer, 
     )
     revoked = customer_refresh_revoke(customer=customer, raw_refresh="a\ud800b")
 
-    # then
-    assert refused.status_code == 401
-    assert refused.json() == errors("004", 401, "Failed to refresh token.")
+    # then: the wire refuses it as a field error; the service, given it, finds no token
+    assert refused.status_code == 422
+    assert refused.json() == errors(
+        "901", 422, "refreshToken => Text must be valid Unicode (no lone surrogates)."
+    )
     assert revoked == 0
     assert status_of(phone, customer) == 200

@@ -55,7 +55,11 @@ def test_storefront_registration_refuses_a_fullwidth_look_alike(taken):
             {
                 "code": "400",
                 "status": 422,
-                "detail": "A customer with this email address already exists.",
+                "detail": (
+                    "If this email address is already in use, you will receive a password "
+                    "reset link. Otherwise you must first validate your e-mail address to "
+                    "finish registration. Please check your e-mail."
+                ),
             }
         ]
     }

@@ -305,7 +305,9 @@ def test_the_three_dialects_answer_a_racing_duplicate_email_as_their_duplicate_e
                 {
                     "code": "400",
                     "status": 422,
-                    "detail": "A customer with this email address already exists.",
+                    "detail": "If this email address is already in use, you will receive a "
+                    "password reset link. Otherwise you must first validate your e-mail "
+                    "address to finish registration. Please check your e-mail.",
                 }
             ]
         },

@@ -32,7 +32,8 @@ ROUTES = [
     ),
     ("/customer-confirmation", "storefront-customer-confirmation", {}, {"post"}),
     ("/access-tokens", "storefront-access-tokens", {}, {"post"}),
-    ("/refresh-tokens", "storefront-refresh-tokens", {}, {"post"}),
+    # DELETE without a token answers Glue's 400 "Resource id is not specified." (SPEC 4).
+    ("/refresh-tokens", "storefront-refresh-tokens", {}, {"post", "delete"}),
     ("/refresh-tokens/mine", "storefront-refresh-token", {"token": "mine"}, {"delete"}),
     ("/customer-password", "storefront-customer-password", {}, {"patch"}),
     (

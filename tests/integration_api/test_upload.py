@@ -62,7 +62,7 @@ def test_upload_is_all_or_nothing_and_lists_every_problem(twc_client, store):
         item(0),
         item(1),
         item(2, phone="+49 30 1000001"),
-        # An invalid row is not checked for uniqueness: its email repeats item 1's.
+        # An invalid row is checked for uniqueness too: its email repeats item 1's.
         item(3, email="BUYER1@example.com", addresses=[address_body(city="")]),
         item(4, dob="nonsense"),
         item(5, email="buyer1@EXAMPLE.com"),
@@ -91,6 +91,11 @@ def test_upload_is_all_or_nothing_and_lists_every_problem(twc_client, store):
                 "index": 3,
                 "field": "addresses[0].city",
                 "message": "This field cannot be blank.",
+            },
+            {
+                "index": 3,
+                "field": "email",
+                "message": "This email address is already used by another customer.",
             },
             {
                 "index": 4,
@@ -243,7 +248,7 @@ def test_validate_lists_every_problem(twc_client, store):
         VALIDATE, customer_body(firstName="A" * 101, phone=None, mobile=None), format="json"
     )
 
-    # then shape, field and uniqueness problems alike
+    # then field and uniqueness problems alike
     assert response.status_code == 400
     assert response.json() == {
         "status": 400,
@@ -252,9 +257,58 @@ def test_validate_lists_every_problem(twc_client, store):
             {
                 "field": "firstName",
                 "message": "Ensure this value has at most 100 characters (it has 101).",
-            }
+            },
+            {
+                "field": "email",
+                "message": "This email address is already used by another customer.",
+            },
+            {"field": "customerRef", "message": "This customer reference is already used."},
         ],
     }
+    assert Customer.objects.count() == 1
+
+
+def test_validate_reports_a_bad_email_and_a_bad_dob_at_once(twc_client, store):
+    # when: a shape problem (dob) and a rule problem (email) in one item
+    response = twc_client.post(
+        VALIDATE, {"email": "not-an-email", "dob": "nonsense", "firstName": "A"}, format="json"
+    )
+
+    # then
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": 400,
+        "message": "Invalid input",
+        "errors": [
+            {
+                "field": "dob",
+                "message": "Date has wrong format. Use YYYY-MM-DD or an ISO 8601 date-time.",
+            },
+            {"field": "email", "message": "Enter a valid email address."},
+        ],
+    }
+    assert Customer.objects.count() == 0
+
+
+def test_validate_reports_a_shape_problem_and_a_duplicate_at_once(twc_client, store):
+    # given
+    CustomerFactory(store=store, email="anne.kraus@example.com")
+
+    # when
+    response = twc_client.post(
+        VALIDATE, {"email": "Anne.Kraus@example.com", "dob": "nonsense"}, format="json"
+    )
+
+    # then
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "field": "dob",
+            "message": "Date has wrong format. Use YYYY-MM-DD or an ISO 8601 date-time.",
+        },
+        {"field": "email", "message": "This email address is already used by another customer."},
+    ]
+    assert Customer.objects.count() == 1
 
 
 def test_validate_reports_uniqueness(twc_client, store):

@@ -67,9 +67,6 @@ def test_login_email_is_case_insensitive(api_client, customer):
         pytest.param(
             {"username": "nobody@example.com", "password": "change123"}, id="unknown_email_case"
         ),
-        pytest.param({"username": "john.smith@example.com"}, id="missing_password_case"),
-        pytest.param({}, id="no_attributes_case"),
-        pytest.param({"username": ["x"], "password": 123}, id="malformed_case"),
     ],
 )
 def test_every_login_failure_answers_003(api_client, customer, attributes):
@@ -82,6 +79,59 @@ def test_every_login_failure_answers_003(api_client, customer, attributes):
     # then
     assert response.status_code == 401
     assert response.json() == FAILED
+    assert CustomerRefreshToken.objects.count() == 0
+    assert list(Customer.objects.values()) == before
+
+
+@pytest.mark.parametrize(
+    ("attributes", "expected"),
+    [
+        pytest.param(
+            {"username": "john.smith@example.com"},
+            [errors("901", 422, "password => This field is missing.")],
+            id="missing_password_case",
+        ),
+        pytest.param(
+            {},
+            [
+                errors("901", 422, "username => This field is missing."),
+                errors("901", 422, "password => This field is missing."),
+            ],
+            id="no_attributes_case",
+        ),
+        pytest.param(
+            {"username": "", "password": ""},
+            [
+                errors("901", 422, "username => This value should not be blank."),
+                errors("901", 422, "password => This value should not be blank."),
+            ],
+            id="blank_case",
+        ),
+        pytest.param(
+            {"username": "john.smith@example.com", "password": None},
+            [errors("901", 422, "password => This value should not be blank.")],
+            id="null_password_case",
+        ),
+        pytest.param(
+            {"username": ["x"], "password": 123},
+            [
+                errors("901", 422, "username => Not a valid string."),
+                errors("901", 422, "password => Not a valid string."),
+            ],
+            id="malformed_case",
+        ),
+    ],
+)
+def test_blank_or_missing_credentials_answer_901(api_client, customer, attributes, expected):
+    # given
+    before = list(Customer.objects.values())
+
+    # when
+    response = api_client.send("post", "/access-tokens", "access-tokens", attributes)
+
+    # then: Spryker validates the attributes before it tries to log in (SPEC 4)
+    assert response.status_code == 422
+    assert response.json() == {"errors": [error for body in expected for error in body["errors"]]}
     assert CustomerRefreshToken.objects.count() == 0
     assert list(Customer.objects.values()) == before
 

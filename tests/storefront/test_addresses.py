@@ -426,7 +426,7 @@ def test_an_address_not_among_the_callers_answers_404(
 
     # then
     assert response.status_code == 404
-    assert response.json() == errors("404", 404, "Address not found.")
+    assert response.json() == errors("404", 404, "Address was not found.")
     assert address_rows() == before
 
 

@@ -12,7 +12,9 @@ from customers.models import Customer
 from tests.factories.customers import CustomerFactory, CustomerKeyFactory
 from tests.storefront.conftest import errors
 
-INVALID_KEY = errors("423", 422, "The confirmation key is invalid or has already been used.")
+INVALID_KEY = errors(
+    "423", 422, "This email confirmation code is invalid or has been already used."
+)
 
 
 def confirm(client, key):

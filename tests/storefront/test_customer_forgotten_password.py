@@ -45,7 +45,7 @@ def test_known_and_unknown_emails_get_the_same_answer(
 @pytest.mark.parametrize(
     "email",
     [
-        pytest.param("not-an-email", id="malformed_case"),
+        pytest.param("nobody@example.com", id="unknown_case"),
         pytest.param("JOHN.SMITH@example.com", id="other_case_case"),
     ],
 )
@@ -65,7 +65,7 @@ def test_any_email_text_answers_204(
     ("attributes", "detail"),
     [
         pytest.param({}, "email => This field is missing.", id="missing_case"),
-        pytest.param({"email": None}, "email => This value should not be null.", id="null_case"),
+        pytest.param({"email": None}, "email => This value should not be blank.", id="null_case"),
         pytest.param({"email": ""}, "email => This value should not be blank.", id="blank_case"),
     ],
 )
@@ -92,4 +92,28 @@ def test_forgotten_password_is_throttled_per_client_ip(api_client, customer):
     assert response.status_code == 429
     assert response.json() == errors("429", 429, "Too many attempts. Try again later.")
     assert 1 <= int(response["Retry-After"]) <= 60
+    assert CustomerKey.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        pytest.param("not-an-email", id="no_at_case"),
+        pytest.param("john.smith@", id="no_domain_case"),
+        pytest.param("john smith@example.com", id="space_case"),
+    ],
+)
+def test_a_malformed_email_answers_901_and_sends_nothing(
+    api_client, customer, email, django_capture_on_commit_callbacks
+):
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        response = forgotten(api_client, {"email": email})
+
+    # then
+    assert response.status_code == 422
+    assert response.json() == errors(
+        "901", 422, "email => This value is not a valid email address."
+    )
+    assert mail.outbox == []
     assert CustomerKey.objects.count() == 0

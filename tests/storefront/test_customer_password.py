@@ -65,12 +65,17 @@ def test_change_for_another_reference_answers_411(customer, other_customer, cust
     [
         pytest.param(
             {**SEED_CHANGE, "password": "wrong-pass"},
-            errors("408", 400, "Invalid password."),
+            errors("408", 400, "Invalid password"),
             id="wrong_current_password_case",
         ),
         pytest.param(
             {**SEED_CHANGE, "confirmPassword": "321egnahd"},
-            errors("406", 422, "The password and its confirmation do not match."),
+            errors(
+                "406",
+                422,
+                "Value in field newPassword should be identical to value in the "
+                "confirmPassword field.",
+            ),
             id="mismatch_case",
         ),
         pytest.param(

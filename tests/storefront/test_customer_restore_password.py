@@ -133,7 +133,12 @@ def test_a_key_works_once(api_client, customer, seed_key):
     [
         pytest.param(
             {**SEED_RESTORE, "confirmPassword": "new_psswort"},
-            errors("406", 422, "The password and its confirmation do not match."),
+            errors(
+                "406",
+                422,
+                "Value in field password should be identical to value in the "
+                "confirmPassword field.",
+            ),
             id="mismatch_case",
         ),
         pytest.param(

@@ -129,7 +129,11 @@ def test_register_with_a_used_email_answers_400_and_changes_nothing(api_client, 
     # then
     assert response.status_code == 422
     assert response.json() == errors(
-        "400", 422, "A customer with this email address already exists."
+        "400",
+        422,
+        "If this email address is already in use, you will receive a password reset link. "
+        "Otherwise you must first validate your e-mail address to finish registration. "
+        "Please check your e-mail.",
     )
     assert customer_rows() == before
     assert mail.outbox == []
@@ -164,7 +168,11 @@ def test_register_with_a_different_confirmation_answers_406(api_client, store):
 
     # then
     assert response.status_code == 422
-    assert response.json() == errors("406", 422, "The password and its confirmation do not match.")
+    assert response.json() == errors(
+        "406",
+        422,
+        "Value in field password should be identical to value in the confirmPassword field.",
+    )
     assert Customer.objects.count() == 0
 
 
@@ -213,7 +221,7 @@ def test_register_reports_every_field_violation_as_901(api_client, store):
             {
                 "code": "901",
                 "status": 422,
-                "detail": "salutation => Value 'Sir' is not a valid choice.",
+                "detail": "salutation => The value you selected is not a valid choice.",
             },
             {
                 "code": "901",
@@ -447,7 +455,11 @@ def test_patch_with_a_used_email_answers_400_and_changes_nothing(
     # then
     assert response.status_code == 422
     assert response.json() == errors(
-        "400", 422, "A customer with this email address already exists."
+        "400",
+        422,
+        "If this email address is already in use, you will receive a password reset link. "
+        "Otherwise you must first validate your e-mail address to finish registration. "
+        "Please check your e-mail.",
     )
     assert customer_rows() == before
 
@@ -465,7 +477,7 @@ def test_patch_with_a_used_email_answers_400_and_changes_nothing(
         ),
         pytest.param(
             {"email": None},
-            errors("901", 422, "email => This value should not be null."),
+            errors("901", 422, "email => This value should not be blank."),
             id="null_email_case",
         ),
         pytest.param(

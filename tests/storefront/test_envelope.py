@@ -72,7 +72,6 @@ def route(path, customer, address):
     [
         pytest.param({"type": "wrong", "attributes": {}}, id="wrong_type_case"),
         pytest.param({"type": "", "attributes": {}}, id="empty_type_case"),
-        pytest.param({"attributes": {}}, id="missing_type_case"),
     ],
 )
 def test_a_wrong_type_answers_invalid_type(
@@ -104,6 +103,8 @@ def test_a_wrong_type_answers_invalid_type(
             '{"data": {"type": "TYPE", "attributes": []}}', id="attributes_not_an_object_case"
         ),
         pytest.param('{"data": {"type": "TYPE"', id="malformed_json_case"),
+        # Spryker: a `data` without `type` is not a document at all (SPEC 4).
+        pytest.param('{"data": {"attributes": {}}}', id="missing_type_case"),
     ],
 )
 def test_a_body_without_data_answers_post_data_is_invalid(

@@ -82,8 +82,6 @@ def test_a_used_refresh_token_is_dead(api_client, customer, tokens):
     "raw",
     [
         pytest.param("not-a-token", id="garbage_case"),
-        pytest.param("", id="empty_case"),
-        pytest.param(None, id="null_case"),
         pytest.param("access", id="access_token_case"),
         pytest.param("staff", id="staff_refresh_token_case"),
     ],
@@ -102,6 +100,23 @@ def test_an_invalid_refresh_token_answers_004(api_client, customer, tokens, raw)
     # then
     assert response.status_code == 401
     assert response.json() == REFRESH_FAILED
+    assert live_jtis(customer) == {jti(tokens.refresh)}
+
+
+@pytest.mark.parametrize(
+    ("raw", "detail"),
+    [
+        pytest.param("", "refreshToken => This value should not be blank.", id="empty_case"),
+        pytest.param(None, "refreshToken => This value should not be blank.", id="null_case"),
+    ],
+)
+def test_a_blank_refresh_token_answers_901(api_client, customer, tokens, raw, detail):
+    # when
+    response = refresh(api_client, raw)
+
+    # then
+    assert response.status_code == 422
+    assert response.json() == errors("901", 422, detail)
     assert live_jtis(customer) == {jti(tokens.refresh)}
 
 
