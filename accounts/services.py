@@ -41,6 +41,7 @@ from customers.services import (
     customer_record_login,
     customer_update,
 )
+from customers.validation import lookup_text_ok
 
 EMAIL_CONFIRMATION_TIMEOUT = timedelta(days=7)
 _KEY_ERRORS = {
@@ -269,6 +270,9 @@ def customer_login(*, store: Store, email: str, password: str) -> Customer:
     """
     account = f"{store.code}:{email if isinstance(email, str) else ''}"
     login_check_allowed(account=account)
+    if not lookup_text_ok(password):
+        # NUL or a lone surrogate: no stored password has it, and no hasher can encode it.
+        password = ""
     customer = customer_get_by_email(store=store, email=email)
     if customer is None or not customer.has_usable_password():
         # Spend the time a real check takes, so timing does not reveal the email.

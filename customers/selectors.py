@@ -18,6 +18,7 @@ from customers.errors import CustomerNotFound, InvalidFilter, StoreForbidden, St
 from customers.filters import CustomerFilter, order_without_indexes
 from customers.live_totals import live_total
 from customers.models import Customer, Store
+from customers.validation import lookup_text_ok
 
 
 def store_get_default() -> Store:
@@ -97,6 +98,8 @@ def customer_get(
         except ValueError:
             raise CustomerNotFound() from None
     elif reference is not None:
+        if not lookup_text_ok(reference):
+            raise CustomerNotFound()  # NUL: no reference holds it (and PostgreSQL would fail)
         queryset = queryset.filter(reference=reference)
     elif customer_id is not None and str(customer_id).isdigit():
         queryset = queryset.filter(pk=int(customer_id))
@@ -113,9 +116,10 @@ def customer_get(
 def customer_get_by_email(*, store: Store, email: str) -> Customer | None:
     """The live customer of `store` with `email` (case-insensitive), if any.
 
-    Used by login and forgotten-password, where "nobody" is an answer and not an error.
+    Used by login and forgotten-password, where "nobody" is an answer and not an error: so
+    is an email with NUL or a lone surrogate, which no customer has.
     """
-    if not isinstance(email, str) or not email.strip():
+    if not lookup_text_ok(email) or not email.strip():
         return None
     return (
         customers_live()
@@ -197,6 +201,7 @@ def customer_list(*, filters: Mapping[str, Any], user: AbstractBaseUser) -> Cust
 
 
 SEARCH_LIMIT_MAX = 100
+_SEARCH_TEXT_INVALID = "Search values must not contain NUL or lone surrogate characters."
 
 
 def customer_search(
@@ -213,7 +218,20 @@ def customer_search(
 
     Email and names match case-insensitively and exactly (email through the `lower(email)`
     unique index); `phone` and `mobile` must already be E.164.
+
+    Raises:
+        InvalidFilter: a criterion holds NUL or a lone surrogate; `field` names it.
     """
+    criteria = {
+        "email": email,
+        "first_name": first_name,
+        "last_name": last_name,
+        "phone": phone,
+        "mobile": mobile,
+    }
+    for name, value in criteria.items():
+        if value and not lookup_text_ok(value):
+            raise InvalidFilter(_SEARCH_TEXT_INVALID, field=name)
     queryset = customers_live().filter(store=store)
     if email:
         queryset = queryset.alias(email_lower=Lower("email")).filter(
