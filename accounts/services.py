@@ -41,6 +41,7 @@ from customers.services import (
     customer_record_login,
     customer_update,
 )
+from customers.validation import lookup_text_ok
 
 EMAIL_CONFIRMATION_TIMEOUT = timedelta(days=7)
 _KEY_ERRORS = {
@@ -94,13 +95,12 @@ def key_redeem(*, raw_key: str, purpose: str) -> Customer:
 
 
 def email_confirmation_send(*, customer: Customer) -> None:
-    """Issue a confirmation key and email it after commit."""
-    key = key_issue(
-        customer=customer,
-        purpose=CustomerKey.Purpose.CONFIRM_EMAIL,
-        lifetime=EMAIL_CONFIRMATION_TIMEOUT,
-    )
-    notifications.send_email_confirmation(customer=customer, key=key)
+    """Queue the confirmation email; its task issues the key when it sends.
+
+    No raw key waits in the task queue (or in its results, which the admin shows): only the
+    task that renders the email ever holds one.
+    """
+    notifications.send_email_confirmation(customer=customer)
 
 
 @transaction.atomic
@@ -122,19 +122,16 @@ def email_confirm(*, raw_key: str) -> Customer:
 
 @transaction.atomic
 def password_reset_send(*, customer: Customer) -> None:
-    """Issue a reset key (older ones die) and email it after commit.
+    """Queue a reset email; its task issues the key (older ones die then) when it sends.
+
+    No raw key waits in the task queue: only the task that renders the email holds one.
 
     Raises:
         CustomerNotFound: the customer is soft-deleted or anonymized (no one to write to).
     """
     if customer.deleted_at is not None or customer.anonymized_at is not None:
         raise CustomerNotFound()
-    key = key_issue(
-        customer=customer,
-        purpose=CustomerKey.Purpose.PASSWORD_RESET,
-        lifetime=timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT),
-    )
-    notifications.send_password_reset(customer=customer, key=key)
+    notifications.send_password_reset(customer=customer)
 
 
 def password_reset_request(*, store: Store, email: str) -> None:
@@ -269,6 +266,9 @@ def customer_login(*, store: Store, email: str, password: str) -> Customer:
     """
     account = f"{store.code}:{email if isinstance(email, str) else ''}"
     login_check_allowed(account=account)
+    if not lookup_text_ok(password):
+        # NUL or a lone surrogate: no stored password has it, and no hasher can encode it.
+        password = ""
     customer = customer_get_by_email(store=store, email=email)
     if customer is None or not customer.has_usable_password():
         # Spend the time a real check takes, so timing does not reveal the email.

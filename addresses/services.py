@@ -43,7 +43,7 @@ ADDRESS_RULES: dict[str, FieldRule] = {
     "city": FieldRule(normalise=none_as_empty_text, required=True),
     "province": _text(),
     "province_code": _text(),
-    "country": FieldRule(normalise=validation.normalise_country, required=True),
+    "country": FieldRule(normalise=validation.normalise_country, required=True, text=False),
     "phone": _text(),
     "email": _text(),
     "is_default_shipping": FieldRule(normalise=_flag),

@@ -20,6 +20,7 @@ from customers.errors import CustomerNotFound, InvalidFilter, StoreForbidden, St
 from customers.filters import CustomerFilter, order_without_indexes
 from customers.live_totals import live_total
 from customers.models import Customer, Store
+from customers.validation import lookup_text_ok
 
 
 def store_get_default() -> Store:
@@ -105,6 +106,8 @@ def customer_get(
         except ValueError:
             raise CustomerNotFound() from None
     elif reference is not None:
+        if not lookup_text_ok(reference):
+            raise CustomerNotFound()  # NUL: no reference holds it (and PostgreSQL would fail)
         queryset = queryset.filter(reference=reference)
     elif customer_id is not None and str(customer_id).isdigit():
         queryset = queryset.filter(pk=int(customer_id))
@@ -121,9 +124,10 @@ def customer_get(
 def customer_get_by_email(*, store: Store, email: str) -> Customer | None:
     """The live customer of `store` with `email` (case-insensitive), if any.
 
-    Used by login and forgotten-password, where "nobody" is an answer and not an error.
+    Used by login and forgotten-password, where "nobody" is an answer and not an error: so
+    is an email with NUL or a lone surrogate, which no customer has.
     """
-    if not isinstance(email, str) or not email.strip():
+    if not lookup_text_ok(email) or not email.strip():
         return None
     return (
         customers_live()
@@ -205,6 +209,7 @@ def customer_list(*, filters: Mapping[str, Any], user: AbstractBaseUser) -> Cust
 
 
 SEARCH_LIMIT_MAX = 100
+_SEARCH_TEXT_INVALID = "Search values must not contain NUL or lone surrogate characters."
 
 
 def customer_search(
@@ -223,8 +228,19 @@ def customer_search(
     unique index); `phone` and `mobile` are normalised to E.164 first, as they are stored.
 
     Raises:
+        InvalidFilter: a criterion holds NUL or a lone surrogate; `field` names it.
         ValidationError: `phone` or `mobile` is not a valid number (keyed by that name).
     """
+    criteria = {
+        "email": email,
+        "first_name": first_name,
+        "last_name": last_name,
+        "phone": phone,
+        "mobile": mobile,
+    }
+    for name, value in criteria.items():
+        if value and not lookup_text_ok(value):
+            raise InvalidFilter(_SEARCH_TEXT_INVALID, field=name)
     numbers: dict[str, str] = {}
     errors: dict[str, list[ValidationError]] = {}
     for name, value in (("phone", phone), ("mobile", mobile)):

@@ -5,6 +5,7 @@ domain field name, with a stable `code`, so every dialect can render it in its o
 """
 
 import functools
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,10 +16,11 @@ from typing import Any
 import phonenumbers
 from django.conf import settings
 from django.contrib.auth.hashers import identify_hasher
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.utils import timezone
 from django_countries import countries
+from phonenumber_field.modelfields import PhoneNumberField
 from phonenumber_field.phonenumber import PhoneNumber
 
 from customers import emails
@@ -29,6 +31,70 @@ _WHITESPACE = re.compile(r"\s+")
 
 def field_error(field: str, message: str, code: str) -> ValidationError:
     return ValidationError({field: [ValidationError(message, code=code)]})
+
+
+# --- Text that no column can hold -------------------------------------------------------------
+# PostgreSQL refuses NUL in text and in JSON, and no database takes a lone surrogate (it has
+# no UTF-8 form); SQLite stores NUL quietly. Refusing both up front makes the two databases
+# answer alike, with a field error instead of a database error (SPEC 12). The codes are
+# DRF's own for the same checks, so a dialect renders them alike wherever they are caught.
+
+NOT_TEXT = "Not a valid string."
+NUL_CHARACTERS = "Null characters are not allowed."
+SURROGATE_CHARACTERS = "Text must be valid Unicode (no lone surrogates)."
+NUL_CODE = "null_characters_not_allowed"
+SURROGATE_CODE = "surrogate_characters_not_allowed"
+
+
+def text_problem(text: str) -> tuple[str, str] | None:
+    """(message, code) when `text` holds NUL or a lone surrogate; None when it is storable."""
+    if "\x00" in text:
+        return NUL_CHARACTERS, NUL_CODE
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return SURROGATE_CHARACTERS, SURROGATE_CODE
+    return None
+
+
+def _texts(value: Any):
+    """Every string in `value`: itself, or the keys and values of nested objects and lists.
+
+    Walked with a stack, not recursion: a core caller (an import) has no parser depth limit.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, Mapping):
+            for key, child in item.items():
+                stack.append(key)
+                stack.append(child)
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+
+
+def text_check(value: Any, *, field: str) -> None:
+    """Refuse NUL and lone surrogates anywhere in `value` (nested objects and lists too).
+
+    Raises:
+        ValidationError: keyed by `field`, code `null_characters_not_allowed` or
+            `surrogate_characters_not_allowed`.
+    """
+    for text in _texts(value):
+        problem = text_problem(text)
+        if problem is not None:
+            raise field_error(field, *problem)
+
+
+def lookup_text_ok(value: Any) -> bool:
+    """Whether `value` is text that can be compared with a column (no NUL, no lone surrogate).
+
+    Selectors ask before a query: PostgreSQL fails on NUL where SQLite just finds nothing.
+    """
+    return isinstance(value, str) and text_problem(value) is None
 
 
 def split_full_name(full_name: str) -> tuple[str, str]:
@@ -112,6 +178,24 @@ def _value_fits(value_type: str, raw: str) -> bool:
     return True
 
 
+def _attribute_text(raw: Any) -> Any:
+    """A JSON number or flag as the text an attribute stores; other values pass unchanged.
+
+    Infinite and NaN floats (a JSON `1e400`) and integers too long to print stay what they
+    are, so that the caller refuses them instead of storing "inf".
+    """
+    if isinstance(raw, bool):
+        return str(raw).lower()
+    if isinstance(raw, float) and not math.isfinite(raw):
+        return raw
+    if isinstance(raw, int | float):
+        try:
+            return str(raw)
+        except ValueError:  # beyond Python's digit limit for int -> str
+            return raw
+    return raw
+
+
 def validate_attribute_groups(value: Any, *, field: str = "attribute_groups") -> dict:
     """TWC `attributeGroups`: groups of typed attributes; each value must parse as its type."""
     if value is None:
@@ -143,8 +227,7 @@ def validate_attribute_groups(value: Any, *, field: str = "attribute_groups") ->
                 raise fail(
                     f"Attribute '{key}.{attr_key}' has an unknown value_type '{value_type}'."
                 )
-            if isinstance(raw, bool | int | float) and not isinstance(raw, str):
-                raw = str(raw).lower() if isinstance(raw, bool) else str(raw)
+            raw = _attribute_text(raw)
             if not isinstance(raw, str) or not _value_fits(value_type, raw):
                 raise fail(f"Attribute '{key}.{attr_key}' is not a valid {value_type} value.")
             cleaned_attributes[attr_key] = {"attribute_value": raw, "value_type": value_type}
@@ -158,6 +241,9 @@ def validate_attribute_groups(value: Any, *, field: str = "attribute_groups") ->
 
 def validate_password_hash(value: str, *, field: str = "password_hash") -> str:
     """A hash already in one of the configured Django hasher formats (imports)."""
+    if not isinstance(value, str):
+        raise field_error(field, NOT_TEXT, "invalid")
+    text_check(value, field=field)
     try:
         identify_hasher(value)
     except ValueError:
@@ -236,13 +322,17 @@ class FieldRule:
     `normalise` turns the input into the column value (raising a `ValidationError` keyed by
     the field); `split` instead turns it into several columns. `model_check` runs the model
     field's own checks (`model_field_clean`) on each column set; `required` makes a blank
-    value a `blank` error, and a missing one too when an entity is created.
+    value a `blank` error, and a missing one too when an entity is created. `text` says
+    whether a value other than a string (or null) is refused up front as `invalid`; None
+    decides by the column (text columns, and split fields) and False leaves it to a
+    `normalise` that refuses such values with its own code.
     """
 
     normalise: Callable[[Any], Any] = _keep
     split: Callable[[Any], dict[str, Any]] | None = None
     model_check: bool = True
     required: bool = False
+    text: bool | None = None
 
 
 def none_as_empty_text(value: Any) -> Any:
@@ -265,6 +355,35 @@ def full_name_split(value: Any) -> dict[str, str]:
 
 def blank(value: Any) -> bool:
     return value is None or not str(value).strip()
+
+
+@functools.cache
+def _is_text_column(model: type[models.Model], name: str) -> bool:
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    # A phone number field is text in the database, but its rule takes `PhoneNumber` values.
+    return isinstance(field, models.CharField | models.TextField) and not isinstance(
+        field, PhoneNumberField
+    )
+
+
+def _input_text_check(model: type[models.Model], rule: FieldRule, name: str, value: Any) -> None:
+    """Refuse what no text column may get: a non-text value, NUL or a lone surrogate.
+
+    A number or a flag given for a text field is an error, never its `str()` (a JSON
+    `1e400` would otherwise be stored as "inf"). NUL and lone surrogates are refused in
+    every field, inside nested values too (TWC `attributeGroups` keys and values,
+    `taxExemptions` items).
+    """
+    if value is not None and not isinstance(value, str):
+        text = rule.text
+        if text is None:
+            text = rule.split is not None or _is_text_column(model, name)
+        if text:
+            raise field_error(name, NOT_TEXT, "invalid")
+    text_check(value, field=name)
 
 
 @functools.cache
@@ -300,6 +419,7 @@ def rules_apply(
     for name, value in fields.items():
         rule = rules[name]
         try:
+            _input_text_check(model, rule, name, value)
             produced = rule.split(value) if rule.split else {name: rule.normalise(value)}
         except ValidationError as error:
             for key, messages in error.error_dict.items():

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.credentials import customer_credentials_revoke
+from accounts.notifications import email_change_notify
 from addresses.models import Address
 from customers.errors import (
     CustomerNotDeleted,
@@ -108,6 +109,9 @@ def customer_update(
 ) -> Customer:
     """Change the given fields of `customer`; fields not given keep their value.
 
+    A new email (not just a change of case) clears `email_verified_at`, unless the same call
+    sets it, and queues a confirmation to the new address and a notice to the old one.
+
     A new password, or leaving the `enabled` state, revokes the customer's refresh tokens,
     sessions and keys, except the caller's own token or session when it names them. With
     `by_staff=False` (the customer changing itself) the staff-only fields are refused before
@@ -125,7 +129,13 @@ def customer_update(
         raise ReferenceImmutable(field="reference")
     customer = customer_lock(customer=customer)
     state_before = customer.state
+    old_email = customer.email
     customer_fields_apply(customer, changes)
+    # A new mailbox must be confirmed again (SPEC 12); a change of case only is the same
+    # mailbox (uniqueness compares emails case-insensitively), so it keeps its verification.
+    email_changed = customer.email.lower() != old_email.lower()
+    if email_changed and "email_verified_at" not in changes:
+        customer.email_verified_at = None
     if password is not None:
         customer_password_apply(customer, password=password, password_hash=None)
     customer_conflicts_raise(customer)
@@ -134,6 +144,9 @@ def customer_update(
             customer.save()
     except IntegrityError as error:
         raise_for_integrity_error(error)
+    if email_changed:
+        # Queued by this transaction: a change that rolls back sends nothing.
+        email_change_notify(customer=customer, old_email=old_email)
     if password is not None or (
         state_before == Customer.State.ENABLED and customer.state != Customer.State.ENABLED
     ):

@@ -46,7 +46,7 @@ def _phone(name: str) -> FieldRule:
 # The customer rule table: domain fields a caller may set on create or update (besides the
 # password and the reference). Every write path reads its values from it.
 CUSTOMER_RULES: dict[str, FieldRule] = {
-    "email": FieldRule(normalise=validation.normalise_email, required=True),
+    "email": FieldRule(normalise=validation.normalise_email, required=True, text=False),
     "salutation": FieldRule(normalise=validation.falsy_as_empty_text),
     "first_name": FieldRule(normalise=validation.falsy_as_empty_text),
     "last_name": FieldRule(normalise=validation.falsy_as_empty_text),
@@ -154,6 +154,9 @@ def customer_fields_apply(customer: Customer, fields: Mapping[str, Any]) -> None
 def _reference_clean(reference: str | None) -> str | None:
     if reference is None or reference == "":
         return None
+    if not isinstance(reference, str):
+        raise validation.field_error("reference", validation.NOT_TEXT, "invalid")
+    validation.text_check(reference, field="reference")
     return validation.model_field_clean(Customer, "reference", reference)
 
 
@@ -186,6 +189,10 @@ def customer_password_apply(
     customer: Customer, *, password: str | None, password_hash: str | None
 ) -> None:
     if password is not None:
+        if not isinstance(password, str):
+            raise validation.field_error("password", validation.NOT_TEXT, "invalid")
+        # A lone surrogate has no bytes to hash: refused, not a hasher's UnicodeEncodeError.
+        validation.text_check(password, field="password")
         try:
             validate_password(password, user=customer)
         except ValidationError as error:
