@@ -41,6 +41,7 @@ from customers.services import (
     customer_record_login,
     customer_update,
 )
+from customers.webhooks import services as events
 
 EMAIL_CONFIRMATION_TIMEOUT = timedelta(days=7)
 _KEY_ERRORS = {
@@ -114,6 +115,7 @@ def email_confirm(*, raw_key: str) -> Customer:
     if customer.email_verified_at is None:
         customer.email_verified_at = timezone.now()
         customer.save(update_fields=["email_verified_at", "updated_at"])
+        events.event_record(type="customer.email_confirmed", customer=customer)
     return customer
 
 
@@ -135,6 +137,7 @@ def password_reset_send(*, customer: Customer) -> None:
         lifetime=timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT),
     )
     notifications.send_password_reset(customer=customer, key=key)
+    events.event_record(type="customer.password_reset_requested", customer=customer)
 
 
 def password_reset_request(*, store: Store, email: str) -> None:

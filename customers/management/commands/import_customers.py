@@ -27,6 +27,7 @@ from customers.importing import (
     open_source,
 )
 from customers.selectors import store_get
+from customers.webhooks.services import customers_imported_record
 
 ERRORS_HEADER = ("line", "field", "code", "message")
 
@@ -91,6 +92,14 @@ class Command(BaseCommand):
                 ) from None
         try:
             stats, elapsed, file_error = self._run(source, file_format, store, errors_file, options)
+            if not options["dry_run"]:
+                customers_imported_record(
+                    store=store,
+                    created=stats.created,
+                    updated=stats.updated,
+                    failed=stats.failed,
+                    source="import",
+                )
         finally:
             source.close()
             if errors_file is not None:
