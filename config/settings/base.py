@@ -159,13 +159,14 @@ TASK_ABANDONED_AFTER = env.int("TASK_ABANDONED_AFTER", default=300)
 TASK_RESULTS_KEEP_DAYS = env.int("TASK_RESULTS_KEEP_DAYS", default=7)
 
 # --- Webhooks (SPEC 13) ----------------------------------------------------------------------
-# Deliveries are tasks of the same queue. Targets must be https unless DEBUG (or
+# Deliveries are tasks of the same queue. Targets must be https unless DEBUG is on (or
 # WEBHOOK_HTTPS_ONLY=0) and may not resolve to internal addresses unless
 # WEBHOOK_ALLOW_PRIVATE_TARGETS. A failed try is retried after each of WEBHOOK_RETRY_DELAYS
 # seconds (about a day in all, with jitter), then the delivery is failed; a subscription whose
 # tries failed WEBHOOK_DISABLE_AFTER_FAILURES times in a row for WEBHOOK_DISABLE_AFTER_SECONDS
 # is disabled.
-WEBHOOK_HTTPS_ONLY = env.bool("WEBHOOK_HTTPS_ONLY", default=not DEBUG)
+# Unset: https is required whenever DEBUG is off (the production settings).
+WEBHOOK_HTTPS_ONLY = env.bool("WEBHOOK_HTTPS_ONLY", default=None)
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
 WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
 WEBHOOK_RETRY_DELAYS = [

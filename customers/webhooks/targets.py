@@ -45,7 +45,10 @@ def target_resolve(url: str) -> tuple[str, str, int, str]:
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise TargetRefused("The URL must use https.")
-    if scheme != "https" and settings.WEBHOOK_HTTPS_ONLY:
+    https_only = settings.WEBHOOK_HTTPS_ONLY
+    if https_only is None:
+        https_only = not settings.DEBUG
+    if scheme != "https" and https_only:
         raise TargetRefused("The URL must use https.")
     try:
         host, port = parts.hostname, parts.port
