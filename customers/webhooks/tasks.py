@@ -204,6 +204,7 @@ def deliver_webhook(*, delivery_id: str) -> str:
         Delivery.objects.filter(pk=delivery.pk).update(
             status=Delivery.Status.FAILED, locked_until=None
         )
+        _next_in_line(delivery)
         return "inactive"
     if _earlier_pending(delivery):
         # The earlier delivery queues this one again once it is settled.
