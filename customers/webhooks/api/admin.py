@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import StaffModelPermissions
 from config.api.admin import DATETIME_FORMAT, AdminViewSet
+from customers.api.admin import ERROR_EXAMPLE
 from customers.formats.twc import StrictBooleanField, StrictCharField
 from customers.webhooks.models import Subscription
 from customers.webhooks.selectors import (
@@ -101,7 +102,11 @@ class SubscriptionViewSet(AdminViewSet):
     @extend_schema(
         operation_id="admin_webhooks_list",
         summary="List webhook subscriptions",
-        responses={200: SubscriptionOutputSerializer(many=True)},
+        responses={
+            401: ERROR_EXAMPLE,
+            403: ERROR_EXAMPLE,
+            200: SubscriptionOutputSerializer(many=True),
+        },
     )
     def list(self, request: Request) -> Response:
         page = self.paginator.paginate_queryset(subscription_list(user=request.user), request)
@@ -113,7 +118,12 @@ class SubscriptionViewSet(AdminViewSet):
         operation_id="admin_webhooks_create",
         summary="Subscribe an endpoint (the secret is shown this once)",
         request=SubscriptionCreateInputSerializer,
-        responses={201: _data(SubscriptionWithSecretOutputSerializer, "AdminWebhookCreated")},
+        responses={
+            400: ERROR_EXAMPLE,
+            401: ERROR_EXAMPLE,
+            403: ERROR_EXAMPLE,
+            201: _data(SubscriptionWithSecretOutputSerializer, "AdminWebhookCreated"),
+        },
     )
     def create(self, request: Request) -> Response:
         serializer = self.SubscriptionCreateInputSerializer(data=request.data)
@@ -127,7 +137,12 @@ class SubscriptionViewSet(AdminViewSet):
     @extend_schema(
         operation_id="admin_webhooks_retrieve",
         summary="One webhook subscription (without its secret)",
-        responses={200: _data(SubscriptionOutputSerializer, "AdminWebhook")},
+        responses={
+            401: ERROR_EXAMPLE,
+            403: ERROR_EXAMPLE,
+            404: ERROR_EXAMPLE,
+            200: _data(SubscriptionOutputSerializer, "AdminWebhook"),
+        },
     )
     def retrieve(self, request: Request, id: str) -> Response:
         subscription = self._subscription(request, id)
@@ -137,7 +152,13 @@ class SubscriptionViewSet(AdminViewSet):
         operation_id="admin_webhooks_update",
         summary="Change a webhook subscription",
         request=SubscriptionUpdateInputSerializer,
-        responses={200: _data(SubscriptionOutputSerializer, "AdminWebhookUpdated")},
+        responses={
+            400: ERROR_EXAMPLE,
+            401: ERROR_EXAMPLE,
+            403: ERROR_EXAMPLE,
+            404: ERROR_EXAMPLE,
+            200: _data(SubscriptionOutputSerializer, "AdminWebhookUpdated"),
+        },
     )
     def partial_update(self, request: Request, id: str) -> Response:
         subscription = self._subscription(request, id)
@@ -151,7 +172,12 @@ class SubscriptionViewSet(AdminViewSet):
     @extend_schema(
         operation_id="admin_webhooks_destroy",
         summary="Delete a webhook subscription",
-        responses={204: OpenApiResponse(description="Deleted")},
+        responses={
+            401: ERROR_EXAMPLE,
+            403: ERROR_EXAMPLE,
+            404: ERROR_EXAMPLE,
+            204: OpenApiResponse(description="Deleted"),
+        },
     )
     def destroy(self, request: Request, id: str) -> Response:
         subscription_delete(subscription=self._subscription(request, id))
@@ -161,7 +187,12 @@ class SubscriptionViewSet(AdminViewSet):
         operation_id="admin_webhooks_rotate_secret",
         summary="A new secret; the old one keeps signing beside it for 24 hours",
         request=None,
-        responses={200: _data(SubscriptionWithSecretOutputSerializer, "AdminWebhookRotated")},
+        responses={
+            401: ERROR_EXAMPLE,
+            403: ERROR_EXAMPLE,
+            404: ERROR_EXAMPLE,
+            200: _data(SubscriptionWithSecretOutputSerializer, "AdminWebhookRotated"),
+        },
     )
     @action(
         detail=True,
@@ -176,7 +207,13 @@ class SubscriptionViewSet(AdminViewSet):
     @extend_schema(
         operation_id="admin_webhooks_deliveries",
         summary="The delivery attempts of a subscription, newest first",
-        responses={200: DeliveryAttemptOutputSerializer(many=True)},
+        responses={
+            400: ERROR_EXAMPLE,
+            401: ERROR_EXAMPLE,
+            403: ERROR_EXAMPLE,
+            404: ERROR_EXAMPLE,
+            200: DeliveryAttemptOutputSerializer(many=True),
+        },
     )
     @action(
         detail=True, methods=["get"], url_path="deliveries", url_name="admin-webhook-deliveries"
@@ -195,6 +232,9 @@ class SubscriptionViewSet(AdminViewSet):
         summary="Send a delivery's event again (same webhook-id)",
         request=None,
         responses={
+            401: ERROR_EXAMPLE,
+            403: ERROR_EXAMPLE,
+            404: ERROR_EXAMPLE,
             202: inline_serializer(
                 name="AdminWebhookRedelivery",
                 fields={
@@ -207,7 +247,7 @@ class SubscriptionViewSet(AdminViewSet):
                         },
                     )
                 },
-            )
+            ),
         },
     )
     @action(
