@@ -42,6 +42,7 @@ from customers.services import (
     customer_update,
 )
 from customers.validation import lookup_text_ok
+from customers.webhooks import services as events
 
 EMAIL_CONFIRMATION_TIMEOUT = timedelta(days=7)
 _KEY_ERRORS = {
@@ -114,6 +115,7 @@ def email_confirm(*, raw_key: str) -> Customer:
     if customer.email_verified_at is None:
         customer.email_verified_at = timezone.now()
         customer.save(update_fields=["email_verified_at", "updated_at"])
+        events.event_record(type="customer.email_confirmed", customer=customer)
     return customer
 
 
@@ -132,6 +134,7 @@ def password_reset_send(*, customer: Customer) -> None:
     if customer.deleted_at is not None or customer.anonymized_at is not None:
         raise CustomerNotFound()
     notifications.send_password_reset(customer=customer)
+    events.event_record(type="customer.password_reset_requested", customer=customer)
 
 
 def password_reset_request(*, store: Store, email: str) -> None:

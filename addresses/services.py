@@ -17,6 +17,7 @@ from customers import validation
 from customers.lock_objects import customer_lock
 from customers.models import Customer
 from customers.validation import FieldRule, full_name_split, none_as_empty_text, rules_apply
+from customers.webhooks import services as events
 
 
 def _text() -> FieldRule:
@@ -132,6 +133,7 @@ def address_create(*, customer: Customer, claim_defaults: bool = False, **fields
         address.is_default_shipping = address.is_default_billing = True
     _take_default_flags(address)
     address.save(force_insert=True)
+    events.event_record(type="address.created", customer=customer, address=address)
     return address
 
 
@@ -152,6 +154,7 @@ def address_update(*, address: Address, **changes: Any) -> Address:
         setattr(address, name, value)
     _take_default_flags(address)
     address.save()
+    events.event_record(type="address.updated", customer=address.customer, address=address)
     return address
 
 
@@ -172,4 +175,5 @@ def address_set_default(
 def address_delete(*, address: Address) -> None:
     """Delete the address; deleting a default leaves the customer without that default."""
     customer_lock(customer=address.customer)
+    events.event_record(type="address.deleted", customer=address.customer, address=address)
     address.delete()

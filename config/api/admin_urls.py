@@ -6,11 +6,13 @@ No trailing slashes, as EverShop's paths.
 from accounts.api.admin import CustomerLoginViewSet, CustomerLogoutViewSet, StaffTokenViewSet
 from config.api.routers import DialectRouter
 from customers.api.admin import CustomerViewSet
+from customers.webhooks.api.admin import SubscriptionViewSet
 
 # Mounted under /api/ (config/urls.py).
 api_router = DialectRouter()
 api_router.register("customers", CustomerViewSet)
 api_router.register("auth/token", StaffTokenViewSet)
+api_router.register("webhooks", SubscriptionViewSet)
 api_urlpatterns = api_router.urls
 
 # Mounted at the root, before the Storefront's routes (`customers/logout` is not a reference).

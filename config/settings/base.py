@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "customers",
     "addresses",
     "accounts",
+    "customers.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -176,6 +177,27 @@ EMAIL_RETRY_DELAYS = [int(s) for s in env.list("EMAIL_RETRY_DELAYS", default=["6
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 TASK_ABANDONED_AFTER = env.int("TASK_ABANDONED_AFTER", default=300)
 TASK_RESULTS_KEEP_DAYS = env.int("TASK_RESULTS_KEEP_DAYS", default=7)
+
+# --- Webhooks (SPEC 13) ----------------------------------------------------------------------
+# Deliveries are tasks of the same queue. Targets must be https unless DEBUG is on (or
+# WEBHOOK_HTTPS_ONLY=0) and may not resolve to internal addresses unless
+# WEBHOOK_ALLOW_PRIVATE_TARGETS. A failed try is retried after each of WEBHOOK_RETRY_DELAYS
+# seconds (about a day in all, with jitter), then the delivery is failed; a subscription whose
+# tries failed WEBHOOK_DISABLE_AFTER_FAILURES times in a row for WEBHOOK_DISABLE_AFTER_SECONDS
+# is disabled.
+# Unset: https is required whenever DEBUG is off (the production settings).
+WEBHOOK_HTTPS_ONLY = env.bool("WEBHOOK_HTTPS_ONLY", default=None)
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+WEBHOOK_RETRY_DELAYS = [
+    int(s)
+    for s in env.list(
+        "WEBHOOK_RETRY_DELAYS",
+        default=["5", "60", "300", "1800", "3600", "7200", "14400", "28800", "36000"],
+    )
+]
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+WEBHOOK_DISABLE_AFTER_SECONDS = env.int("WEBHOOK_DISABLE_AFTER_SECONDS", default=24 * 60 * 60)
 
 # --- Product settings (SPEC 10) ---------------------------------------------------------------
 DEFAULT_STORE_CODE = env("DEFAULT_STORE_CODE", default="DE")

@@ -56,6 +56,7 @@ from customers.services import (
     customer_soft_delete,
     customer_update,
 )
+from customers.webhooks.services import customers_imported_record
 
 SEARCH_LIMIT_DEFAULT = 50
 # TWC query parameter -> selector argument.
@@ -378,6 +379,9 @@ class CustomerUploadViewSet(IntegrationViewSet):
         ]
         if errors:
             raise FieldErrors(errors)
+        customers_imported_record(
+            store=self.store, created=len(results), updated=0, failed=0, source="upload"
+        )
         by_reference = {
             customer.reference: customer
             for customer in customers_with_addresses(

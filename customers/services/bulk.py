@@ -32,6 +32,7 @@ from customers.services.rules import (
 )
 from customers.services.stores import customer_groups_known
 from customers.services.uniqueness import LOOKUP_CHUNK, customers_check_batch
+from customers.webhooks.services import events_suppressed
 
 
 class BulkMode(StrEnum):
@@ -423,7 +424,7 @@ def _existing_update(pk: int, arguments: Mapping[str, Any]) -> BulkResult:
     if _same(customer, changes) and all(_has_address(customer, address) for address in addresses):
         return result
     try:
-        with transaction.atomic():
+        with transaction.atomic(), events_suppressed():
             customer = customer_update(customer=customer, **changes)
             for address in addresses:
                 if not _has_address(customer, address):

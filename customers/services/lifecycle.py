@@ -29,6 +29,7 @@ from customers.services.rules import (
     customer_password_apply,
 )
 from customers.services.uniqueness import customer_conflicts_raise, raise_for_integrity_error
+from customers.webhooks import services as events
 
 # Fields that only staff may set; a customer (or an anonymous registration) sending any of
 # them is refused whatever the value (SPEC 5).
@@ -93,7 +94,9 @@ def customer_create(
         default_state=default_state,
         **fields,
     )
-    return _save_draft(draft)
+    customer = _save_draft(draft)
+    events.event_record(type="customer.created", customer=customer)
+    return customer
 
 
 @transaction.atomic
@@ -130,6 +133,7 @@ def customer_update(
     customer = customer_lock(customer=customer)
     state_before = customer.state
     old_email = customer.email
+    before = events.customer_snapshot(customer)
     customer_fields_apply(customer, changes)
     # A new mailbox must be confirmed again (SPEC 12); a change of case only is the same
     # mailbox (uniqueness compares emails case-insensitively), so it keeps its verification.
@@ -153,6 +157,9 @@ def customer_update(
         customer_credentials_revoke(
             customer=customer, keep_refresh_jti=keep_refresh_jti, keep_session_key=keep_session_key
         )
+    events.customer_changes_record(
+        customer=customer, before=before, password_changed=bool(password)
+    )
     return customer
 
 
@@ -168,6 +175,7 @@ def customer_soft_delete(*, customer: Customer) -> Customer:
     if customer.deleted_at is None:
         customer.deleted_at = timezone.now()
         customer.save(update_fields=["deleted_at", "updated_at"])
+        events.event_record(type="customer.deleted", customer=customer)
     customer_credentials_revoke(customer=customer)
     return customer
 
@@ -190,6 +198,7 @@ def customer_restore(*, customer: Customer) -> Customer:
             customer.save(update_fields=["deleted_at", "updated_at"])
     except IntegrityError as error:
         raise_for_integrity_error(error)
+    events.event_record(type="customer.restored", customer=customer)
     return customer
 
 
@@ -201,6 +210,7 @@ def customer_delete(*, customer: Customer) -> Customer:
     """
     customer = customer_lock(customer=customer)
     customer_credentials_revoke(customer=customer)
+    events.event_record(type="customer.purged", customer=customer)
     pk = customer.pk
     customer.delete()
     customer.pk = customer.id = pk
@@ -247,6 +257,7 @@ def customer_anonymize(*, customer: Customer) -> Customer:
         updated_at=timezone.now(),
     )
     customer_credentials_revoke(customer=customer)
+    events.event_record(type="customer.anonymized", customer=customer)
     return customer
 
 

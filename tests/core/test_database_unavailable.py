@@ -21,6 +21,7 @@ from accounts.sessions import customer_session_start
 from accounts.tokens import StaffRefreshToken, customer_tokens_issue
 from addresses.models import Address
 from customers.models import Customer, Store
+from customers.webhooks.models import Subscription
 from tests.factories.customers import AddressFactory, CustomerFactory
 
 UNAVAILABLE = "The service is temporarily unavailable. Try again later."
@@ -52,6 +53,8 @@ class World:
         staff = User.objects.create_user(username="staff", password="x" * 20, is_staff=True)
         staff.user_permissions.set(Permission.objects.filter(content_type__app_label="customers"))
         staff.user_permissions.add(*Permission.objects.filter(content_type__app_label="addresses"))
+        staff.user_permissions.add(*Permission.objects.filter(content_type__app_label="webhooks"))
+        self.subscription = Subscription.objects.create(url="https://93.184.216.34/h", events=["*"])
         self.staff_refresh = StaffRefreshToken.for_user(staff)
         self.sid = customer_session_start(customer=self.customer)
 
@@ -164,6 +167,20 @@ def admin_routes(world: World) -> list[tuple]:
             {"email": "john.smith@example.com", "password": "change123"},
         ),
         (session, "post", "/customers/logout", None),
+        *webhook_routes(staff, f"/api/webhooks/{world.subscription.id}"),
+    ]
+
+
+def webhook_routes(staff: APIClient, hook: str) -> list[tuple]:
+    return [
+        (staff, "get", "/api/webhooks", None),
+        (staff, "post", "/api/webhooks", {"url": "https://93.184.216.34/h", "events": ["*"]}),
+        (staff, "get", hook, None),
+        (staff, "patch", hook, {"active": False}),
+        (staff, "delete", hook, None),
+        (staff, "post", f"{hook}/rotate-secret", None),
+        (staff, "get", f"{hook}/deliveries", None),
+        (staff, "post", f"{hook}/deliveries/{hook.rsplit('/', 1)[1]}/redeliver", None),
     ]
 
 

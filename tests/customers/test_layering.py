@@ -24,7 +24,8 @@ def core_modules() -> list[Path]:
         path
         for app in CORE_APPS
         for path in (ROOT / app).rglob("*.py")
-        if "api" not in path.relative_to(ROOT / app).parts[:1] and "migrations" not in path.parts
+        # An app's API package, or a sub-app's (customers/webhooks/api/), is an interface.
+        if "api" not in path.relative_to(ROOT / app).parts[:-1] and "migrations" not in path.parts
     )
 
 

@@ -8,6 +8,7 @@ import pytest
 from customers.models import Customer
 from tests.storefront.conftest import MEDIA_TYPE, client_with_token, errors
 
+
 def login_body(username: str, password: str) -> str:
     return (
         '{"data": {"type": "access-tokens", "attributes": '

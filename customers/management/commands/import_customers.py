@@ -31,6 +31,7 @@ from customers.importing import (
 )
 from customers.management.endings import OperatorCommand
 from customers.selectors import store_get
+from customers.webhooks.services import customers_imported_record
 
 # Without a terminal, a progress line at most this often (a short import prints none).
 PROGRESS_EVERY_SECONDS = 10.0
@@ -103,6 +104,14 @@ class Command(OperatorCommand):
                 ) from None
         try:
             stats, elapsed, file_error = self._run(source, file_format, store, errors_file, options)
+            if not options["dry_run"]:
+                customers_imported_record(
+                    store=store,
+                    created=stats.created,
+                    updated=stats.updated,
+                    failed=stats.failed,
+                    source="import",
+                )
         finally:
             source.close()
             if errors_file is not None:
