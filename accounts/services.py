@@ -31,7 +31,7 @@ from accounts.errors import (
 from accounts.models import CustomerKey
 from accounts.throttling import login_check_allowed, login_record_failure, login_record_success
 from accounts.tokens import PRINCIPAL_CLAIM, STAFF, StaffRefreshToken, customer_may_act
-from customers.errors import CustomerNotFound, TermsNotAccepted
+from customers.errors import CustomerNotFound, EmailAlreadyUsed, TermsNotAccepted
 from customers.lock_objects import customer_lock
 from customers.models import Customer, Store
 from customers.selectors import customer_get_by_email
@@ -206,7 +206,6 @@ def customer_change_password(
 # --- Registration and login -------------------------------------------------------------------
 
 
-@transaction.atomic
 def customer_register(
     *,
     store: Store,
@@ -217,6 +216,11 @@ def customer_register(
     **fields: Any,
 ) -> Customer:
     """Self-registration: an enabled customer, sent a confirmation email after commit.
+
+    An email that already has an account gets the registration refused and its owner a
+    password-reset link (SPEC 4: the Storefront's answer promises it, without saying
+    whether the account exists). The link is queued outside the registration's transaction,
+    which rolls back; the worker looks the email up, as for a forgotten password.
 
     With `REQUIRE_EMAIL_CONFIRMATION` the customer cannot log in before confirming.
 
@@ -229,6 +233,30 @@ def customer_register(
         PasswordMismatch: `password` and `confirmation` differ.
         ValidationError, EmailAlreadyUsed, PhoneAlreadyUsed: as `customer_create`.
     """
+    try:
+        return _customer_register(
+            store=store,
+            password=password,
+            accepted_terms=accepted_terms,
+            require_terms=require_terms,
+            confirmation=confirmation,
+            **fields,
+        )
+    except EmailAlreadyUsed:
+        notifications.password_reset_request_enqueue(store=store, email=fields["email"])
+        raise
+
+
+@transaction.atomic
+def _customer_register(
+    *,
+    store: Store,
+    password: str,
+    accepted_terms: bool | None,
+    require_terms: bool,
+    confirmation: str | None,
+    **fields: Any,
+) -> Customer:
     if (require_terms or accepted_terms is not None) and accepted_terms is not True:
         raise TermsNotAccepted(field="accepted_terms")
     if password is not None:

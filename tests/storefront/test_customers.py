@@ -117,14 +117,20 @@ def test_register_accepts_plain_json_and_optional_fields(api_client, store):
     assert (customer.gender, str(customer.date_of_birth)) == ("Female", "1990-05-17")
 
 
-def test_register_with_a_used_email_answers_400_and_changes_nothing(api_client, customer):
+def test_register_with_a_used_email_answers_400_and_sends_the_owner_a_reset_link(
+    api_client, customer, django_capture_on_commit_callbacks
+):
     # given
     before = customer_rows()
 
     # when
-    response = api_client.send(
-        "post", "/customers", "customers", {**SEED_REGISTRATION, "email": "JOHN.smith@example.com"}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.send(
+            "post",
+            "/customers",
+            "customers",
+            {**SEED_REGISTRATION, "email": "JOHN.smith@example.com"},
+        )
 
     # then
     assert response.status_code == 422
@@ -136,7 +142,9 @@ def test_register_with_a_used_email_answers_400_and_changes_nothing(api_client, 
         "Please check your e-mail.",
     )
     assert customer_rows() == before
-    assert mail.outbox == []
+    # and: the answer's promise is kept, to the address that has the account
+    assert [message.to for message in mail.outbox] == [["john.smith@example.com"]]
+    assert "/password/restore?token=" in mail.outbox[0].body
 
 
 @pytest.mark.parametrize(
