@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
@@ -177,6 +177,38 @@ def admin_exception_handler(exc: Exception, context: dict[str, Any]) -> Response
 # --- Pagination -------------------------------------------------------------------------------
 
 _POSITIVE_INT = re.compile(r"[0-9]{1,18}")
+
+
+class AdminPageLinksSerializer(serializers.Serializer):
+    first = serializers.CharField(allow_null=True)
+    last = serializers.CharField(allow_null=True)
+    prev = serializers.CharField(allow_null=True)
+    next = serializers.CharField(allow_null=True)
+
+
+class AdminPageMetaSerializer(serializers.Serializer):
+    current_page = serializers.IntegerField()
+    # `from` is a keyword: declared below under its wire name.
+    last_page = serializers.IntegerField()
+    path = serializers.CharField()
+    per_page = serializers.IntegerField()
+    to = serializers.IntegerField(allow_null=True)
+    total = serializers.IntegerField()
+
+    def get_fields(self) -> dict:
+        return {"from": serializers.IntegerField(allow_null=True), **super().get_fields()}
+
+
+def admin_page(item: serializers.Serializer, name: str) -> serializers.Serializer:
+    """The schema of one Admin API list page of `item`s: `data`, `links` and `meta`."""
+    return inline_serializer(
+        name=name,
+        fields={
+            "data": item,
+            "links": AdminPageLinksSerializer(),
+            "meta": AdminPageMetaSerializer(),
+        },
+    )
 
 
 class AdminPagination(PageNumberPagination):

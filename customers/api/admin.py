@@ -28,6 +28,7 @@ from config.api.admin import (
     AnonymousAuthThrottle,
     StaffOrOwnCustomer,
     StaffOrSelfRegistration,
+    admin_page,
 )
 from config.api.common import StrictCharField
 from customers.filters import MAX_ID
@@ -214,32 +215,7 @@ ERROR_EXAMPLE = OpenApiResponse(
 )
 
 
-_NULLABLE_LINK = {"allow_null": True}
-LIST_RESPONSE = inline_serializer(
-    name="AdminCustomerList",
-    fields={
-        "data": AdminCustomerOutputSerializer(many=True),
-        "links": inline_serializer(
-            name="AdminPageLinks",
-            fields={
-                name: serializers.CharField(**_NULLABLE_LINK)
-                for name in ("first", "last", "prev", "next")
-            },
-        ),
-        "meta": inline_serializer(
-            name="AdminPageMeta",
-            fields={
-                "current_page": serializers.IntegerField(),
-                "from": serializers.IntegerField(allow_null=True),
-                "last_page": serializers.IntegerField(),
-                "path": serializers.CharField(),
-                "per_page": serializers.IntegerField(),
-                "to": serializers.IntegerField(allow_null=True),
-                "total": serializers.IntegerField(),
-            },
-        ),
-    },
-)
+LIST_RESPONSE = admin_page(AdminCustomerOutputSerializer(many=True), "AdminCustomerList")
 
 
 class CustomerViewSet(AdminViewSet):

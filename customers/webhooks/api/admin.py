@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.permissions import StaffModelPermissions
-from config.api.admin import DATETIME_FORMAT, AdminViewSet
+from config.api.admin import DATETIME_FORMAT, AdminViewSet, admin_page
 from customers.api.admin import ERROR_EXAMPLE
 from customers.formats.twc import StrictBooleanField, StrictCharField
 from customers.webhooks.models import Subscription
@@ -105,7 +105,7 @@ class SubscriptionViewSet(AdminViewSet):
         responses={
             401: ERROR_EXAMPLE,
             403: ERROR_EXAMPLE,
-            200: SubscriptionOutputSerializer(many=True),
+            200: admin_page(SubscriptionOutputSerializer(many=True), "AdminWebhookList"),
         },
     )
     def list(self, request: Request) -> Response:
@@ -212,7 +212,7 @@ class SubscriptionViewSet(AdminViewSet):
             401: ERROR_EXAMPLE,
             403: ERROR_EXAMPLE,
             404: ERROR_EXAMPLE,
-            200: DeliveryAttemptOutputSerializer(many=True),
+            200: admin_page(DeliveryAttemptOutputSerializer(many=True), "AdminWebhookDeliveryList"),
         },
     )
     @action(
