@@ -7,7 +7,7 @@ as a 500, and a rejected submission writes nothing.
 
 The customer grid has to stay fast at a million rows on PostgreSQL: no exact `COUNT(*)` of
 the whole table per page view (`EstimatedCountPaginator`), searches that the trigram
-indexes of migration 0003 (or the unique indexes) can answer, related rows joined in the
+indexes declared in `Customer.Meta` (or the unique indexes) can answer, related rows joined in the
 page query, and sorting only on indexed columns.
 """
 
@@ -39,7 +39,7 @@ from config.admin_site import configure_admin_site
 from config.errors import DomainError
 from customers import exporting, services, validation
 from customers.admin_paginator import EstimatedCountPaginator, query_row_estimate
-from customers.filters import full_name_expression
+from customers.filters import full_name_expression, keyword_condition
 from customers.models import DEFAULT_GROUP_ID, Customer, CustomerGroup, Store
 from customers.selectors import stores_visible_to
 
@@ -747,7 +747,7 @@ class CustomerAdmin(admin.ModelAdmin):
         """Match the whole term (not word by word) against indexed expressions only.
 
         On PostgreSQL each branch has an index: the `UPPER(...)` trigram indexes of
-        migration 0003 serve the substring matches (3+ characters, the shortest a trigram
+        `Customer.Meta` serve the substring matches (3+ characters, the shortest a trigram
         can narrow) and also `iexact` equality; the mobile number goes through the store's
         unique index, so its branch names the stores and repeats that index's condition.
         An OR with one unindexed branch would read the whole table.
@@ -757,12 +757,7 @@ class CustomerAdmin(admin.ModelAdmin):
             return queryset, False
         condition = Q(reference__iexact=term) | Q(email__iexact=term)
         if len(term) >= SEARCH_MIN_SUBSTRING:
-            condition |= (
-                Q(search_name__icontains=term)
-                | Q(email__icontains=term)
-                | Q(reference__icontains=term)
-                | Q(phone__icontains=term)
-            )
+            condition |= keyword_condition(term)
         numbers = self._phone_numbers(request, term)
         for number in numbers:
             condition |= Q(phone__iexact=number)

@@ -52,6 +52,22 @@ def full_name_expression() -> Func:
     return SEARCH_FULL_NAME.copy()
 
 
+def keyword_condition(term: str) -> Q:
+    """A keyword as a substring of the name, email, phone or reference.
+
+    One predicate per column, each served by its own trigram index on PostgreSQL
+    (Customer.Meta); the name is matched as "first last" (alias `search_name`, from
+    `full_name_expression()`), so "john smi" finds John Smith. The Admin API's `keyword` and
+    the admin grid's search both use it.
+    """
+    return (
+        Q(search_name__icontains=term)
+        | Q(email__icontains=term)
+        | Q(phone__icontains=term)
+        | Q(reference__icontains=term)
+    )
+
+
 def _day_start(day) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
@@ -91,14 +107,7 @@ class CustomerFilter(django_filters.FilterSet):
         term = " ".join(value.split())
         if not term:
             return queryset
-        # One predicate per column, each served by its own trigram index on PostgreSQL
-        # (Customer.Meta); the name is matched as "first last" so "john smi" finds it.
-        return queryset.alias(search_name=full_name_expression()).filter(
-            Q(search_name__icontains=term)
-            | Q(email__icontains=term)
-            | Q(phone__icontains=term)
-            | Q(reference__icontains=term)
-        )
+        return queryset.alias(search_name=full_name_expression()).filter(keyword_condition(term))
 
     def filter_email(self, queryset: QuerySet[Customer], name: str, value: str):
         # Emails are unique case-insensitively, so the filter matches the same way, through
