@@ -259,7 +259,7 @@ def time_upload(port: int, token: str, runs: int) -> None:
     log(
         f"{'POST /api/v2/upload-customers (1,000 items)':<44} "
         f"median {statistics.median(times):.2f} s, best {min(times):.2f} s over {runs} runs "
-        "(target <= 1.5 s)"
+        "(target <= 0.8 s)"
     )
 
 
