@@ -15,36 +15,45 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils import translation
 from django_countries import countries
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
+from customers import validation
 from customers.models import Customer, CustomerState, OptinLevel
 
 # --- Input ------------------------------------------------------------------------------------
 
 
 class StrictCharField(serializers.CharField):
-    """A JSON string; DRF's CharField would quietly turn numbers into text."""
+    """A JSON string that a column can hold.
 
-    default_error_messages = {"surrogate": "Text must be valid Unicode (no lone surrogates)."}
+    DRF's CharField would quietly turn numbers into text; NUL and lone surrogates are
+    refused with the core's own rule (`customers.validation.text_problem`), so the wire and
+    the services answer them alike.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        # DRF's surrogate validator walks every character in Python; the UTF-8 encode below
-        # makes the same check in C (a lone surrogate would otherwise fail in the database).
+        # The core's check replaces DRF's two validators (its surrogate one walks every
+        # character in Python).
         self.validators = [
-            v for v in self.validators if not isinstance(v, ProhibitSurrogateCharactersValidator)
+            v
+            for v in self.validators
+            if not isinstance(
+                v, ProhibitSurrogateCharactersValidator | ProhibitNullCharactersValidator
+            )
         ]
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
-        try:
-            data.encode("utf-8")
-        except UnicodeEncodeError:
-            self.fail("surrogate")
+        problem = validation.text_problem(data)
+        if problem is not None:
+            message, code = problem
+            raise serializers.ValidationError(message, code=code)
         return super().to_internal_value(data)
 
 
