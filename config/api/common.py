@@ -15,10 +15,6 @@ from rest_framework.utils.json import strict_constant
 
 from customers.formats import twc as twc_format
 
-# No body of any dialect nests deeper than a TWC upload's attribute groups (6 levels); the
-# limit leaves room and keeps hostile documents away from recursive code (issue 14).
-DEFAULT_JSON_MAX_DEPTH = 32
-
 
 class BodySizeLimitMixin:
     """Apply `DATA_UPLOAD_MAX_MEMORY_SIZE` to every request body (SPEC 2: 413).
@@ -45,7 +41,7 @@ class DialectMetadata(SimpleMetadata):
 
 
 def json_max_depth() -> int:
-    return getattr(settings, "API_JSON_MAX_DEPTH", DEFAULT_JSON_MAX_DEPTH)
+    return settings.API_JSON_MAX_DEPTH
 
 
 def json_depth_exceeds(data: Any, limit: int) -> bool:

@@ -204,7 +204,9 @@ DEFAULT_STORE_CODE = env("DEFAULT_STORE_CODE", default="DE")
 STOREFRONT_URL = env("STOREFRONT_URL", default="http://localhost:3000").rstrip("/")
 REQUIRE_EMAIL_CONFIRMATION = env.bool("REQUIRE_EMAIL_CONFIRMATION", default=True)
 BULK_UPLOAD_MAX_ITEMS = env.int("BULK_UPLOAD_MAX_ITEMS", default=1000)
-# How deep a JSON body may nest objects and arrays (config/api/common.py).
+# How deep a JSON body may nest objects and arrays (config/api/common.py). No body of any
+# dialect nests deeper than a TWC upload's attribute groups (6 levels); the limit leaves
+# room and keeps hostile documents away from recursive code.
 API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 AUTH_THROTTLE_RATE = env("AUTH_THROTTLE_RATE", default="10/min")
 AUTH_LOCKOUT_FAILURES = env.int("AUTH_LOCKOUT_FAILURES", default=5)
