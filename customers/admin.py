@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import phonenumbers
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -28,7 +27,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
-from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.models import CustomerKey, CustomerRefreshToken, CustomerSession
 from accounts.services import password_reset_send
@@ -231,31 +229,19 @@ _SERVICE_NAMES = {"group": "group_id"}
 _FORM_NAMES = {"group_id": "group"}
 
 
-def phone_region_of(store: Store | None) -> str | None:
-    """The region national phone numbers of `store`'s customers are read in.
-
-    A store has no country of its own; its code is one when it is an ISO 3166-1 country code
-    that has a telephone numbering plan (`DE`, `AT`, `GB`). Otherwise (`EU`, `B2B`, no store
-    yet) `PHONENUMBER_DEFAULT_REGION` applies, as everywhere else.
-    """
-    if store is not None and store.code in phonenumbers.SUPPORTED_REGIONS:
-        return store.code
-    return settings.PHONENUMBER_DEFAULT_REGION
-
-
 def international_form(value: str, *, region: str | None) -> str:
     """`value` in E.164 when it is a valid number read in `region`, else `value` unchanged.
 
-    Only a reading of the input: `customers.validation.normalise_phone` in the service still
-    validates and normalises whatever comes out, and words its error for what it rejects.
+    Only a reading of the input, with the core's parser: the service still validates and
+    normalises whatever comes out, and words its error for what it rejects.
     """
     if not value.strip() or region is None:
         return value
     try:
-        number = PhoneNumber.from_string(value, region=region)
-    except phonenumbers.NumberParseException:
+        number = validation.normalise_phone(value, field="phone", region=region)
+    except ValidationError:
         return value
-    return number.as_e164 if number.is_valid() else value
+    return number.as_e164
 
 
 def attribute_group_rows(attribute_groups: Any) -> list[tuple[str, str, str, str, str]]:
@@ -329,7 +315,7 @@ class CustomerAdminForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         store = cleaned.get("store") if "store" in self.fields else self.instance.store
-        region = phone_region_of(store)
+        region = validation.store_phone_region(store)
         for name in ("phone", "mobile"):
             if cleaned.get(name):
                 cleaned[name] = international_form(cleaned[name], region=region)
@@ -775,7 +761,8 @@ class CustomerAdmin(admin.ModelAdmin):
         """The E.164 numbers `term` can be: international, else national in a store's country.
 
         A national number (`030 1234567`) is read in the country of each store this staff
-        user sees (`phone_region_of`), as the change form reads it for the customer's store.
+        user sees (`validation.store_phone_region`), as the change form reads it for the
+        customer's store.
         """
         try:
             number = validation.normalise_phone(term, field="phone")
@@ -785,7 +772,9 @@ class CustomerAdmin(admin.ModelAdmin):
             return [number.as_e164]
         if not _PHONE_LIKE.match(term):
             return []
-        regions = {phone_region_of(store) for store in stores_visible_to(user=request.user)}
+        regions = {
+            validation.store_phone_region(store) for store in stores_visible_to(user=request.user)
+        }
         numbers = {international_form(term, region=region) for region in regions if region}
         return sorted(number for number in numbers if number.startswith("+"))
 

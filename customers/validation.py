@@ -109,14 +109,32 @@ def normalise_email(value: Any, *, field: str = "email") -> str:
     return emails.normalise_email(value, field=field)
 
 
-def normalise_phone(value: Any, *, field: str) -> PhoneNumber | None:
-    """Parse `value` to E.164; empty means no number. National forms need a default region."""
+def store_phone_region(store: Any) -> str | None:
+    """The region national phone numbers of `store`'s customers are read in.
+
+    A store has no country of its own; its code is one when it is an ISO 3166-1 country code
+    that has a telephone numbering plan (`DE`, `AT`, `GB`). Otherwise (`EU`, `B2B`, no store
+    yet) `PHONENUMBER_DEFAULT_REGION` applies, as everywhere else.
+    """
+    if store is not None and store.code in phonenumbers.SUPPORTED_REGIONS:
+        return store.code
+    return settings.PHONENUMBER_DEFAULT_REGION
+
+
+def normalise_phone(value: Any, *, field: str, region: str | None = None) -> PhoneNumber | None:
+    """Parse `value` to E.164; empty means no number.
+
+    National forms are read in `region`, else in `PHONENUMBER_DEFAULT_REGION`; without
+    either they are refused.
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str | PhoneNumber):
         raise field_error(field, "Enter a valid phone number.", "invalid_phone_number")
     try:
-        number = PhoneNumber.from_string(str(value), region=settings.PHONENUMBER_DEFAULT_REGION)
+        number = PhoneNumber.from_string(
+            str(value), region=region or settings.PHONENUMBER_DEFAULT_REGION
+        )
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not number.is_valid():
