@@ -12,8 +12,10 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings
 
+from accounts.staff import staff_user_get
 from accounts.tokens import (
     CUSTOMER,
     CUSTOMER_CLAIM,
@@ -132,7 +134,16 @@ class StaffTokenAuthentication(JWTAuthentication):
         return token
 
     def get_user(self, validated_token) -> AbstractBaseUser:
-        user = super().get_user(validated_token)
+        """The token's active staff user, with its permissions and stores (accounts/staff.py)."""
+        try:
+            user_id = validated_token[api_settings.USER_ID_CLAIM]
+        except KeyError:
+            raise InvalidToken("Token contained no recognizable user identification") from None
+        user = staff_user_get(user_id)
+        if user is None:
+            raise exceptions.AuthenticationFailed("User not found", code="user_not_found")
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed("User is inactive", code="user_inactive")
         if not user.is_staff:
             raise exceptions.AuthenticationFailed("Not a staff user.")
         return user

@@ -13,7 +13,8 @@ go to one replica, chosen per request, except:
 - credentials and tenancy (`PRIMARY_ONLY_APPS`, `PRIMARY_ONLY_MODELS`): staff users,
   permissions, sessions, customer tokens and keys, blacklisted tokens, stores and their staff.
   A deactivated user, a revoked token or a store taken from a staff user is refused on the
-  next request, whatever the replication lag;
+  next request, whatever the replication lag (one exception: the Integration API's lookups
+  read the tenant store's own row with the customer, on the replica: docs/decisions.md);
 - the rest of a request that has written, a request with an unsafe method (a write's
   validations and a login read what is current), and a caller's requests shortly after a
   write (read-your-writes: the middleware's cookie);

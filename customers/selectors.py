@@ -4,15 +4,19 @@ Lookups are scoped: API callers only ever see live (not soft-deleted) customers 
 they may reach, and a missing customer is an error, never `None` for the caller to interpret.
 """
 
+import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from addresses.models import Address
 from customers import validation
@@ -28,14 +32,18 @@ def store_get_default() -> Store:
     return store_get(code=settings.DEFAULT_STORE_CODE)
 
 
+def store_code_normal(code: str | None) -> str:
+    """The store code `code` names (trimmed, upper case); empty names the default store."""
+    return (code or settings.DEFAULT_STORE_CODE).strip().upper()
+
+
 def store_get(*, code: str | None) -> Store:
     """The active store `code`, or the default store when `code` is empty.
 
     Raises:
         StoreNotFound: unknown or inactive store.
     """
-    code = code or settings.DEFAULT_STORE_CODE
-    store = Store.objects.filter(code=code.strip().upper(), is_active=True).first()
+    store = Store.objects.filter(code=store_code_normal(code), is_active=True).first()
     if store is None:
         raise StoreNotFound()
     return store
@@ -48,7 +56,10 @@ def _assigned_store_ids(user: AbstractBaseUser) -> frozenset[int] | None:
     """
     if user.is_superuser:
         return None
-    assigned = frozenset(user.stores.values_list("pk", flat=True))
+    # Read with the user when an API request authenticated it (accounts/staff.py).
+    assigned = getattr(user, "assigned_store_ids", None)
+    if assigned is None:
+        assigned = frozenset(user.stores.values_list("pk", flat=True))
     return assigned or None
 
 
@@ -58,10 +69,10 @@ def stores_visible_to(*, user: AbstractBaseUser) -> QuerySet[Store]:
     return Store.objects.all() if assigned is None else Store.objects.filter(pk__in=assigned)
 
 
-def store_check_access(*, user: AbstractBaseUser, store: Store) -> None:
-    """Raises: StoreForbidden when `user` may not work in `store`."""
+def store_check_access(*, user: AbstractBaseUser, store_id: int) -> None:
+    """Raises: StoreForbidden when `user` may not work in the store `store_id`."""
     assigned = _assigned_store_ids(user)
-    if assigned is not None and store.pk not in assigned:
+    if assigned is not None and store_id not in assigned:
         raise StoreForbidden()
 
 
@@ -214,23 +225,27 @@ _SEARCH_TEXT_INVALID = "Search values must not contain NUL or lone surrogate cha
 
 def customer_search(
     *,
-    store: Store,
+    store_code: str,
     email: str | None = None,
     first_name: str | None = None,
     last_name: str | None = None,
     phone: str | None = None,
     mobile: str | None = None,
     limit: int = 50,
-) -> QuerySet[Customer]:
-    """Live customers of `store` matching every given criterion, at most `limit` (<= 100).
+) -> list[Customer]:
+    """Live customers of the store `store_code` matching every criterion, with addresses.
 
-    Email and names match case-insensitively and exactly (email through the `lower(email)`
-    unique index); `phone` and `mobile` are normalised to E.164 first, as they are stored.
+    At most `limit` (<= 100), oldest first. Email and names match case-insensitively and
+    exactly (email through the `lower(email)` unique index); `phone` and `mobile` are
+    normalised to E.164 first, as they are stored, national forms read in the store's
+    country (`validation.store_code_phone_region`).
+    Finding nobody says nothing about the store: see `tenant_customers`.
 
     Raises:
         InvalidFilter: a criterion holds NUL or a lone surrogate; `field` names it.
         ValidationError: `phone` or `mobile` is not a valid number (keyed by that name).
     """
+    store_code = store_code_normal(store_code)
     criteria = {
         "email": email,
         "first_name": first_name,
@@ -241,30 +256,137 @@ def customer_search(
     for name, value in criteria.items():
         if value and not lookup_text_ok(value):
             raise InvalidFilter(_SEARCH_TEXT_INVALID, field=name)
-    numbers: dict[str, str] = {}
     errors: dict[str, list[ValidationError]] = {}
-    for name, value in (("phone", phone), ("mobile", mobile)):
-        if value:
+    region = validation.store_code_phone_region(store_code)
+    for name in ("phone", "mobile"):
+        if criteria[name]:
             try:
-                numbers[name] = str(validation.normalise_phone(value, field=name))
+                number = validation.normalise_phone(criteria[name], field=name, region=region)
             except ValidationError as error:
                 errors.update(error.update_error_dict({}))
+            else:
+                criteria[name] = str(number)
     if errors:
         raise ValidationError(errors)
-    phone, mobile = numbers.get("phone"), numbers.get("mobile")
-    queryset = customers_live().filter(store=store)
     if email:
-        queryset = queryset.alias(email_lower=Lower("email")).filter(
-            email_lower=email.strip().lower()
+        criteria["email"] = email.strip().lower()
+    for name in ("first_name", "last_name"):
+        if criteria[name]:
+            criteria[name] = criteria[name].strip()
+    given = {name: value for name, value in criteria.items() if value}
+    return tenant_customers(store_code, given, limit=max(1, min(limit, SEARCH_LIMIT_MAX)))
+
+
+def tenant_customer_get(
+    *, store_code: str, uuid: str | None = None, reference: str | None = None
+) -> Customer:
+    """The live customer of the active store `store_code` with `uuid` or `reference`.
+
+    Raises:
+        CustomerNotFound: nobody (a malformed uuid included); that says nothing about the
+            store: see `tenant_customers`.
+    """
+    store_code = store_code_normal(store_code)
+    if uuid is not None:
+        try:
+            value = UUID(str(uuid))
+        except ValueError:
+            raise CustomerNotFound() from None
+        uuid_field = Customer._meta.get_field("uuid")
+        found = tenant_customers(
+            store_code, {"uuid": uuid_field.get_db_prep_value(value, connection)}, limit=1
         )
-    if first_name:
-        queryset = queryset.filter(first_name__iexact=first_name.strip())
-    if last_name:
-        queryset = queryset.filter(last_name__iexact=last_name.strip())
+    elif reference is not None and lookup_text_ok(reference):
+        found = tenant_customers(store_code, {"reference": reference}, limit=1)
+    else:
+        found = []  # NUL: no reference holds it (and PostgreSQL would fail)
+    if not found:
+        raise CustomerNotFound()
+    return found[0]
+
+
+# --- Lookups in a tenant's store: the Integration API's hot path ------------------------------
+#
+# Every integration lookup and search runs through here, so their SQL is written once rather
+# than compiled by the ORM on each call, which costs more than PostgreSQL's own work for such
+# a query (bench/README.md). One statement finds the store by its code, the customers, and
+# each one's addresses as a JSON array; `Model.objects.raw` and `Model.from_db` still build
+# real instances through the fields' own conversions. An unknown, inactive or forbidden store
+# finds nobody: callers check the store when nothing is found, so that its error answers first.
+
+# Search criterion -> condition on the customer `c`, each answered by an index
+# (customers/models.py; tests/customers/test_indexes.py) except the names.
+TENANT_CRITERIA = {
+    "uuid": "c.uuid = %s",
+    "reference": "c.reference = %s",
+    "email": "lower(c.email) = %s",
+    "first_name": "upper(c.first_name) = upper(%s)",
+    "last_name": "upper(c.last_name) = upper(%s)",
     # `> ''` repeats the partial unique indexes' condition so that PostgreSQL uses them.
-    if phone:
-        queryset = queryset.filter(phone__gt="", phone=phone)
-    if mobile:
-        queryset = queryset.filter(mobile__gt="", mobile=mobile)
-    limit = max(1, min(limit, SEARCH_LIMIT_MAX))
-    return customers_with_addresses(queryset.order_by("id"))[:limit]
+    "phone": "c.phone > '' AND c.phone = %s",
+    "mobile": "c.mobile > '' AND c.mobile = %s",
+}
+_ADDRESS_FIELDS = Address._meta.concrete_fields
+_ADDRESS_ATTNAMES = [field.attname for field in _ADDRESS_FIELDS]
+
+
+def _addresses_json_sql() -> str:
+    """SQL for the addresses of the customer `c` as a JSON array of rows, by id."""
+    table = connection.ops.quote_name(Address._meta.db_table)
+    if connection.vendor == "postgresql":
+        return (
+            f"(SELECT COALESCE(json_agg(a ORDER BY a.id), '[]') FROM {table} a"
+            " WHERE a.customer_id = c.id)"
+        )
+    pairs = ", ".join(f"'{field.column}', a.{field.column}" for field in _ADDRESS_FIELDS)
+    return (
+        f"(SELECT json_group_array(json_object({pairs}))"
+        f" FROM (SELECT * FROM {table} WHERE customer_id = c.id ORDER BY id) a)"
+    )
+
+
+def tenant_customers_query(
+    store_code: str, criteria: Mapping[str, Any], limit: int
+) -> tuple[str, list[Any]]:
+    """The SQL and parameters of `tenant_customers` (criteria already in stored form)."""
+    conditions = "".join(f" AND {TENANT_CRITERIA[name]}" for name in criteria)
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT c.*, {_addresses_json_sql()} AS address_rows"
+        f" FROM {quote(Customer._meta.db_table)} c"
+        f" WHERE c.store_id = (SELECT s.id FROM {quote(Store._meta.db_table)} s"
+        " WHERE s.code = %s AND s.is_active)"
+        f" AND c.deleted_at IS NULL{conditions} ORDER BY c.id LIMIT %s"
+    )
+    return sql, [store_code, *criteria.values(), limit]
+
+
+def tenant_customers(store_code: str, criteria: Mapping[str, Any], *, limit: int) -> list[Customer]:
+    """Live customers of the active store `store_code` matching every criterion.
+
+    Oldest first, at most `limit`, each with its addresses read (`customer.addresses.all()`).
+    """
+    sql, params = tenant_customers_query(store_code, criteria, limit)
+    customers = list(Customer.objects.raw(sql, params))
+    for customer in customers:
+        rows = customer.__dict__.pop("address_rows")
+        if isinstance(rows, str):  # SQLite answers JSON as text
+            rows = json.loads(rows)
+        addresses = [_address_from_row(row, customer) for row in rows]
+        # What prefetch_related("addresses") leaves behind.
+        customer._prefetched_objects_cache = {"addresses": addresses}
+    return customers
+
+
+def _address_from_row(row: Mapping[str, Any], customer: Customer) -> Address:
+    values = []
+    for field in _ADDRESS_FIELDS:
+        value = field.to_python(row[field.column])
+        if isinstance(value, datetime) and timezone.is_naive(value):
+            value = timezone.make_aware(value, UTC)  # SQLite writes UTC without an offset
+        values.append(value)
+    address = Address.from_db(
+        customer._state.db, [field.attname for field in _ADDRESS_FIELDS], values
+    )
+    address.customer = customer
+    return address

@@ -116,8 +116,13 @@ def store_phone_region(store: Any) -> str | None:
     that has a telephone numbering plan (`DE`, `AT`, `GB`). Otherwise (`EU`, `B2B`, no store
     yet) `PHONENUMBER_DEFAULT_REGION` applies, as everywhere else.
     """
-    if store is not None and store.code in phonenumbers.SUPPORTED_REGIONS:
-        return store.code
+    return store_code_phone_region(store.code if store is not None else None)
+
+
+def store_code_phone_region(code: str | None) -> str | None:
+    """`store_phone_region` of the store with `code` (upper case), without reading it."""
+    if code in phonenumbers.SUPPORTED_REGIONS:
+        return code
     return settings.PHONENUMBER_DEFAULT_REGION
 
 

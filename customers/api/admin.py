@@ -360,7 +360,7 @@ class CustomerViewSet(AdminViewSet):
             serializer.is_valid(raise_exception=True)
             data = dict(serializer.validated_data)
             store = store_get(code=data.pop("store", None))
-            store_check_access(user=request.user, store=store)
+            store_check_access(user=request.user, store_id=store.pk)
             customer = customer_create(store=store, **data)
         return Response({"data": _with_links(customer)}, status=201)
 

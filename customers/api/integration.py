@@ -44,6 +44,7 @@ from customers.selectors import (
     customer_search,
     customers_live,
     customers_with_addresses,
+    tenant_customer_get,
 )
 from customers.services import (
     BulkMode,
@@ -103,6 +104,7 @@ class CustomerViewSet(IntegrationViewSet):
     item_url_name = "integration-customer"
     lookup_field = "uuid"
     queryset = Customer.objects.none()
+    tenant_checked_when_nothing_found = frozenset({"retrieve", "by_ref", "search"})
 
     def get_queryset(self):
         # Adding an address needs the `add_address` permission.
@@ -238,7 +240,9 @@ class CustomerViewSet(IntegrationViewSet):
         limit_errors: list[dict[str, Any]] = []
         limit = self._limit(params.get("limit", ""), limit_errors)
         try:
-            customers = customer_search(store=self.store, limit=limit, **criteria)
+            customers = self.tenant_found(
+                lambda: customer_search(store_code=self.tenant_code, limit=limit, **criteria)
+            )
         except ValidationError as error:
             raise FieldErrors(django_errors(error) + limit_errors) from None
         if limit_errors:
@@ -267,7 +271,7 @@ class CustomerViewSet(IntegrationViewSet):
     )
     def by_ref(self, request: Request, reference: str) -> Response:
         """`GET /api/v2/customers/{customerRef}/ref`."""
-        return Response(customer_to_twc(customer_get(store=self.store, reference=reference)))
+        return Response(customer_to_twc(self._tenant_customer(reference=reference)))
 
     @by_ref.mapping.delete
     @extend_schema(
@@ -286,7 +290,13 @@ class CustomerViewSet(IntegrationViewSet):
         responses={200: _CUSTOMER},
     )
     def retrieve(self, request: Request, uuid: str) -> Response:
-        return Response(customer_to_twc(customer_get(store=self.store, uuid=uuid)))
+        return Response(customer_to_twc(self._tenant_customer(uuid=uuid)))
+
+    def _tenant_customer(self, **lookup: str) -> Customer:
+        (customer,) = self.tenant_found(
+            lambda: [tenant_customer_get(store_code=self.tenant_code, **lookup)]
+        )
+        return customer
 
     @extend_schema(
         operation_id="api_v2_customers_destroy",

@@ -88,8 +88,8 @@ def test_customer_search_normalises_phone_and_mobile(store, typed):
     CustomerFactory(store=store, phone="+49301234568")
 
     # when
-    by_phone = list(customer_search(store=store, phone=typed))
-    by_mobile = list(customer_search(store=store, mobile=typed))
+    by_phone = list(customer_search(store_code=store.code, phone=typed))
+    by_mobile = list(customer_search(store_code=store.code, mobile=typed))
 
     # then
     assert [found.pk for found in by_phone] == [wanted.pk]
@@ -98,7 +98,7 @@ def test_customer_search_normalises_phone_and_mobile(store, typed):
 
 def test_customer_search_refuses_an_invalid_number(store):
     with pytest.raises(ValidationError) as caught:
-        customer_search(store=store, phone="12", mobile="abc")
+        customer_search(store_code=store.code, phone="12", mobile="abc")
 
     assert sorted(caught.value.error_dict) == ["mobile", "phone"]
     assert [error.code for error in caught.value.error_dict["phone"]] == ["invalid_phone_number"]

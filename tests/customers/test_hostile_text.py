@@ -294,7 +294,7 @@ def test_a_reference_with_nul_is_not_found(customer, reference):
 def test_search_criteria_with_nul_are_an_invalid_filter(customer, criteria):
     # when
     with pytest.raises(InvalidFilter) as error:
-        list(customer_search(store=customer.store, **criteria))
+        list(customer_search(store_code=customer.store.code, **criteria))
 
     # then the first offending criterion is named
     assert error.value.field == next(

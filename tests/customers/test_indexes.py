@@ -11,7 +11,13 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from customers.models import Customer
-from customers.selectors import customer_get, customer_list, customer_search
+from customers.selectors import (
+    customer_get,
+    customer_list,
+    customer_search,
+    tenant_customer_get,
+    tenant_customers_query,
+)
 from customers.services import customer_groups_known, customer_row_build, customers_rows_insert
 from tests.factories.customers import StoreFactory
 
@@ -60,6 +66,12 @@ def populated(store):
 
 def plan(queryset) -> str:
     return queryset.explain()
+
+
+def sql_plan(sql: str, params: list) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
 
 
 def test_the_default_list_page_reads_the_live_id_index(populated, admin_user):
@@ -111,17 +123,24 @@ def test_lookup_by_reference_reads_the_reference_constraint(populated):
     # when
     queryset = Customer.objects.filter(store=populated, reference=reference)
 
-    # then
+    # then: the ORM's lookup and the Integration API's
     assert "customers_customer_reference_unique" in plan(queryset)
     assert customer_get(store=populated, reference=reference).email == "shopper5@example.com"
+    assert "customers_customer_reference_unique" in sql_plan(
+        *tenant_customers_query(populated.code, {"reference": reference}, limit=1)
+    )
 
 
 def test_lookup_by_uuid_reads_the_uuid_key(populated):
     # given
     uuid = Customer.objects.get(email="shopper5@example.com").uuid
 
-    # then
+    # then: the admin's lookup and the Integration API's
     assert "customers_customer_uuid_key" in plan(Customer.objects.filter(uuid=uuid))
+    assert "customers_customer_uuid_key" in sql_plan(
+        *tenant_customers_query(populated.code, {"uuid": uuid}, limit=1)
+    )
+    assert tenant_customer_get(store_code=populated.code, uuid=str(uuid)).uuid == uuid
 
 
 @pytest.mark.parametrize(
@@ -138,10 +157,11 @@ def test_lookup_by_uuid_reads_the_uuid_key(populated):
 )
 def test_searches_by_email_and_phone_read_their_unique_indexes(populated, criteria, index):
     # when
-    found = customer_search(store=populated, **criteria)
+    found = customer_search(store_code=populated.code, **criteria)
 
-    # then
-    assert index in plan(found)
+    # then: the statement the search ran, criteria in their stored form
+    stored = {name: value.lower() if name == "email" else value for name, value in criteria.items()}
+    assert index in sql_plan(*tenant_customers_query(populated.code, stored, limit=50))
     assert [customer.email for customer in found] == ["shopper5@example.com"]
 
 

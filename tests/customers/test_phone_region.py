@@ -4,7 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from customers.models import Store
+from customers.selectors import customer_search
 from customers.validation import normalise_phone, store_phone_region
+from tests.factories.customers import CustomerFactory, StoreFactory
 
 
 @pytest.mark.parametrize(
@@ -45,3 +47,17 @@ def test_without_a_region_a_national_number_is_refused(settings):
 
     # then
     assert [error.code for error in raised.value.error_dict["phone"]] == ["invalid_phone_number"]
+
+
+def test_an_integration_search_reads_a_national_number_in_the_tenants_country(settings, db):
+    # given: an Austrian store's customer, and no default region at all
+    settings.PHONENUMBER_DEFAULT_REGION = None
+    store = StoreFactory(code="AT")
+    wanted = CustomerFactory(store=store, phone="+43662123456")
+    CustomerFactory(store=store, phone="+43662123457")
+
+    # when
+    found = customer_search(store_code="at", phone="0662 123456")
+
+    # then
+    assert [customer.pk for customer in found] == [wanted.pk]
