@@ -14,7 +14,9 @@ from django.db import connections
 
 from customers.models import Store
 
-_USER_SQL = f'SELECT * FROM "{User._meta.db_table}" WHERE id = %s'
+# Columns named, not `*`: a prepared statement must keep its shape across a migration.
+_USER_COLUMNS = ", ".join(f'"{field.column}"' for field in User._meta.concrete_fields)
+_USER_SQL = f'SELECT {_USER_COLUMNS} FROM "{User._meta.db_table}" WHERE id = %s'
 
 
 def _grants_sql() -> str:

@@ -201,18 +201,40 @@ def compare(
     app: tuple[int, Callable[[int], list[str]], dict[str, str]],
     floor: tuple[int, Callable[[int], list[str]]],
     requests: int,
+    rounds: int,
 ) -> None:
+    """Measure the app and the floor in alternating rounds; print the median of each figure.
+
+    This machine's speed drifts from minute to minute; alternating keeps a slow minute from
+    landing on one side only.
+    """
     app_port, app_paths, headers = app
     floor_port, floor_paths = floor
-    app_p50, app_p99 = one_client(app_port, app_paths(requests), headers)
-    floor_p50, floor_p99 = one_client(floor_port, floor_paths(requests), {})
-    app_rps = eight_clients(app_port, app_paths(requests * 2), headers)
-    floor_rps = eight_clients(floor_port, floor_paths(requests * 2), {})
+    figures: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        for key, value in zip(
+            ("app_p50", "app_p99"), one_client(app_port, app_paths(requests), headers), strict=True
+        ):
+            figures.setdefault(key, []).append(value)
+        for key, value in zip(
+            ("floor_p50", "floor_p99"),
+            one_client(floor_port, floor_paths(requests), {}),
+            strict=True,
+        ):
+            figures.setdefault(key, []).append(value)
+        figures.setdefault("app_rps", []).append(
+            eight_clients(app_port, app_paths(requests * 2), headers)
+        )
+        figures.setdefault("floor_rps", []).append(
+            eight_clients(floor_port, floor_paths(requests * 2), {})
+        )
+    median = {key: statistics.median(values) for key, values in figures.items()}
     log(
-        f"{name:<44} p50 {app_p50:6.2f} ms (floor {floor_p50:5.2f}, x{app_p50 / floor_p50:4.1f})"
-        f"  p99 {app_p99:6.2f} ms (floor {floor_p99:5.2f})"
-        f"  8 clients {app_rps:7.0f} req/s (floor {floor_rps:7.0f}, "
-        f"{100 * app_rps / floor_rps:3.0f}%)"
+        f"{name:<44} p50 {median['app_p50']:6.2f} ms (floor {median['floor_p50']:5.2f}, "
+        f"x{median['app_p50'] / median['floor_p50']:4.1f})"
+        f"  p99 {median['app_p99']:6.2f} ms (floor {median['floor_p99']:5.2f})"
+        f"  8 clients {median['app_rps']:7.0f} req/s (floor {median['floor_rps']:7.0f}, "
+        f"{100 * median['app_rps'] / median['floor_rps']:3.0f}%)"
     )
 
 
@@ -293,6 +315,9 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=500, help="per endpoint at 1 client")
     parser.add_argument("--upload-runs", type=int, default=3)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating app/floor rounds; medians printed"
+    )
     parser.add_argument(
         "--only",
         choices=["reads", "lists", "upload"],
@@ -395,7 +420,9 @@ def main() -> None:
             list_case = name.startswith("GET /api/customers")
             requests = max(args.requests // 5, 40) if list_case else args.requests
             try:
-                compare(name, (app, app_paths, headers), (floor, floor_paths), requests)
+                compare(
+                    name, (app, app_paths, headers), (floor, floor_paths), requests, args.rounds
+                )
             except (RuntimeError, OSError) as error:
                 log(f"{name:<44} skipped: {error}")
         if args.only in (None, "upload"):

@@ -330,15 +330,21 @@ _ADDRESS_FIELDS = Address._meta.concrete_fields
 _ADDRESS_ATTNAMES = [field.attname for field in _ADDRESS_FIELDS]
 
 
+def _columns(model, alias: str) -> str:
+    # Named, not `*`: a prepared statement's result must keep its shape while a migration adds
+    # a column (config/settings/base.py prepares repeated statements).
+    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
+
+
 def _addresses_json_sql() -> str:
-    """SQL for the addresses of the customer `c` as a JSON array of rows, by id."""
+    """SQL for the addresses of the customer `c` as a JSON array of objects, by id."""
     table = connection.ops.quote_name(Address._meta.db_table)
+    pairs = ", ".join(f"'{field.column}', a.\"{field.column}\"" for field in _ADDRESS_FIELDS)
     if connection.vendor == "postgresql":
         return (
-            f"(SELECT COALESCE(json_agg(a ORDER BY a.id), '[]') FROM {table} a"
-            " WHERE a.customer_id = c.id)"
+            f"(SELECT COALESCE(json_agg(json_build_object({pairs}) ORDER BY a.id), '[]')"
+            f" FROM {table} a WHERE a.customer_id = c.id)"
         )
-    pairs = ", ".join(f"'{field.column}', a.{field.column}" for field in _ADDRESS_FIELDS)
     return (
         f"(SELECT json_group_array(json_object({pairs}))"
         f" FROM (SELECT * FROM {table} WHERE customer_id = c.id ORDER BY id) a)"
@@ -352,7 +358,7 @@ def tenant_customers_query(
     conditions = "".join(f" AND {TENANT_CRITERIA[name]}" for name in criteria)
     quote = connection.ops.quote_name
     sql = (
-        f"SELECT c.*, {_addresses_json_sql()} AS address_rows"
+        f"SELECT {_columns(Customer, 'c')}, {_addresses_json_sql()} AS address_rows"
         f" FROM {quote(Customer._meta.db_table)} c"
         f" WHERE c.store_id = (SELECT s.id FROM {quote(Store._meta.db_table)} s"
         " WHERE s.code = %s AND s.is_active)"

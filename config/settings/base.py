@@ -70,6 +70,19 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# PostgreSQL binds the parameters itself, so that each connection prepares the statements it
+# runs again and again (after DATABASE_PREPARE_THRESHOLD runs): the lookups then skip
+# planning, which costs more than running them (bench/README.md). Empty: never prepare.
+_PREPARE_THRESHOLD = env("DATABASE_PREPARE_THRESHOLD", default="5")
+POSTGRESQL_OPTIONS = {
+    "server_side_binding": env.bool("DATABASE_SERVER_SIDE_BINDING", default=True),
+    "prepare_threshold": int(_PREPARE_THRESHOLD) if _PREPARE_THRESHOLD else None,
+}
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        **POSTGRESQL_OPTIONS,
+    }
 # Read replicas (config/db_router.py): `replica_0`, `replica_1`, ... take the reads that need not
 # be current; writes, transactions, credentials and a caller's reads right after its own
 # write stay on the primary. In tests a replica mirrors the test database.
@@ -78,11 +91,17 @@ DATABASE_REPLICAS = [f"replica_{index}" for index in range(len(DATABASE_REPLICA_
 DATABASES.update(
     {
         alias: {
-            **env.db_url_config(url),
+            **config,
+            "OPTIONS": {
+                **config.get("OPTIONS", {}),
+                **(POSTGRESQL_OPTIONS if config["ENGINE"].endswith("postgresql") else {}),
+            },
             "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
             "TEST": {"MIRROR": "default"},
         }
-        for alias, url in zip(DATABASE_REPLICAS, DATABASE_REPLICA_URLS, strict=True)
+        for alias, config in zip(
+            DATABASE_REPLICAS, map(env.db_url_config, DATABASE_REPLICA_URLS), strict=True
+        )
     }
 )
 DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
