@@ -82,23 +82,22 @@ GRANTS = [
 
 
 @pytest.mark.parametrize("route", ["by_id", "by_ref", "by_email", "by_phone"])
-def test_an_integration_lookup_by_a_superuser_runs_two_statements(superuser, shopper, route):
+@pytest.mark.parametrize(
+    ("principal", "statements"),
+    [
+        pytest.param("superuser", [["auth_user"], CUSTOMER_WITH_STORE_AND_ADDRESSES], id="root"),
+        pytest.param(
+            "integrator",
+            [["auth_user"], GRANTS, CUSTOMER_WITH_STORE_AND_ADDRESSES],
+            id="limited_staff",
+        ),
+    ],
+)
+def test_an_integration_lookup_runs_two_statements_and_one_for_limited_staff(
+    request, shopper, route, principal, statements
+):
     # given
-    client = staff_client(superuser)
-
-    # when
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(lookups(shopper)[route])
-
-    # then
-    assert response.status_code == 200
-    assert tables_read(captured) == [["auth_user"], CUSTOMER_WITH_STORE_AND_ADDRESSES]
-
-
-@pytest.mark.parametrize("route", ["by_id", "by_ref", "by_email", "by_phone"])
-def test_an_integration_lookup_by_limited_staff_runs_three_statements(integrator, shopper, route):
-    # given
-    client = staff_client(integrator)
+    client = staff_client(request.getfixturevalue(principal))
 
     # when
     with CaptureQueriesContext(connection) as captured:
@@ -110,7 +109,7 @@ def test_an_integration_lookup_by_limited_staff_runs_three_statements(integrator
     found = found[0] if isinstance(found, list) else found
     assert found["id"] == str(shopper.uuid)
     assert len(found["addresses"]) == 2
-    assert tables_read(captured) == [["auth_user"], GRANTS, CUSTOMER_WITH_STORE_AND_ADDRESSES]
+    assert tables_read(captured) == statements
 
 
 def test_an_integration_lookup_that_finds_nobody_reads_the_store_once_more(superuser, store):
