@@ -43,7 +43,10 @@ def store_get(*, code: str | None) -> Store:
     Raises:
         StoreNotFound: unknown or inactive store.
     """
-    store = Store.objects.filter(code=store_code_normal(code), is_active=True).first()
+    code = store_code_normal(code)
+    if not lookup_text_ok(code):
+        raise StoreNotFound()  # NUL or a lone surrogate: PostgreSQL would refuse the query
+    store = Store.objects.filter(code=code, is_active=True).first()
     if store is None:
         raise StoreNotFound()
     return store
@@ -372,6 +375,8 @@ def tenant_customers(store_code: str, criteria: Mapping[str, Any], *, limit: int
 
     Oldest first, at most `limit`, each with its addresses read (`customer.addresses.all()`).
     """
+    if not lookup_text_ok(store_code):
+        return []  # no store has such a code (and PostgreSQL would refuse it)
     sql, params = tenant_customers_query(store_code, criteria, limit)
     customers = list(Customer.objects.raw(sql, params))
     for customer in customers:

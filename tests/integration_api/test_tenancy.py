@@ -143,6 +143,34 @@ def test_unknown_or_inactive_tenant_is_404(staff_user, tenant):
     assert Customer.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    "tenant", ["D\x00E", "\ud800", " de "], ids=["nul_case", "lone_surrogate_case", "padded_case"]
+)
+@pytest.mark.parametrize("route", ["by_id", "by_ref", "search", "create"])
+def test_every_lookup_reads_the_tenant_header_safely(staff_user, customer, tenant, route):
+    # given: text no store code holds (PostgreSQL refuses NUL), and a padded lower-case code
+    client = staff_client_for(staff_user, tenant)
+    requests = {
+        "by_id": lambda: client.get(f"/api/v2/customers/{customer.uuid}"),
+        "by_ref": lambda: client.get(f"/api/v2/customers/{customer.reference}/ref"),
+        "search": lambda: client.get("/api/v2/customers/search?email=john.smith@example.com"),
+        "create": lambda: client.post(
+            "/api/v2/customers", {"email": "max.mustermann@example.com"}, format="json"
+        ),
+    }
+
+    # when
+    response = requests[route]()
+
+    # then: the padded code names the default store; the others no store
+    if tenant == " de ":
+        assert response.status_code == (201 if route == "create" else 200)
+    else:
+        assert response.status_code == 404
+        assert response.json() == {"status": 404, "message": "Unknown tenant"}
+        assert Customer.objects.count() == 1
+
+
 def test_staff_limited_to_other_stores_is_403(make_staff, store, other_store, customer):
     # given staff limited to the Austrian store
     user = make_staff(username="austria-only")
