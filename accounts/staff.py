@@ -10,13 +10,13 @@ the very next request.
 
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
-from django.db import connections
+from django.db import connections, router
 
+from config.rows import RowReader
 from customers.models import Store
 
-# Columns named, not `*`: a prepared statement must keep its shape across a migration.
-_USER_COLUMNS = ", ".join(f'"{field.column}"' for field in User._meta.concrete_fields)
-_USER_SQL = f'SELECT {_USER_COLUMNS} FROM "{User._meta.db_table}" WHERE id = %s'
+_USER_ROWS = RowReader(User)
+_USER_SQL = f'SELECT {_USER_ROWS.columns("u")} FROM "{User._meta.db_table}" u WHERE u.id = %s'
 
 
 def _grants_sql() -> str:
@@ -56,12 +56,18 @@ def staff_user_get(user_id: object) -> AbstractBaseUser | None:
         user_id = User._meta.pk.get_prep_value(user_id)
     except (TypeError, ValueError):
         return None
-    user = next(iter(User.objects.raw(_USER_SQL, [user_id])), None)
-    if user is None or user.is_superuser or not user.is_active:
+    db = router.db_for_read(User)
+    with connections[db].cursor() as cursor:
+        cursor.execute(_USER_SQL, [user_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    user = _USER_ROWS.instance(row, db)
+    if user.is_superuser or not user.is_active:
         return user
     permissions: set[str] = set()
     store_ids: set[int] = set()
-    with connections[user._state.db].cursor() as cursor:  # where the user was read
+    with connections[db].cursor() as cursor:
         cursor.execute(_GRANTS_SQL, [user.pk, user.pk, user.pk])
         for permission, store_id in cursor.fetchall():
             if store_id is None:

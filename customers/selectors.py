@@ -13,12 +13,13 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from addresses.models import Address
+from config.rows import RowReader
 from customers import validation
 from customers.errors import CustomerNotFound, InvalidFilter, StoreForbidden, StoreNotFound
 from customers.filters import CustomerFilter, order_without_indexes
@@ -313,8 +314,8 @@ def tenant_customer_get(
 # Every integration lookup and search runs through here, so their SQL is written once rather
 # than compiled by the ORM on each call, which costs more than PostgreSQL's own work for such
 # a query (bench/README.md). One statement finds the store by its code, the customers, and
-# each one's addresses as a JSON array; `Model.objects.raw` and `Model.from_db` still build
-# real instances through the fields' own conversions. An unknown, inactive or forbidden store
+# each one's addresses as a JSON array; `config.rows.RowReader` and `Model.from_db` still
+# build real instances through the fields' own conversions. An unknown, inactive or forbidden store
 # finds nobody: callers check the store when nothing is found, so that its error answers first.
 
 # Search criterion -> condition on the customer `c`, each answered by an index
@@ -329,14 +330,9 @@ TENANT_CRITERIA = {
     "phone": "c.phone > '' AND c.phone = %s",
     "mobile": "c.mobile > '' AND c.mobile = %s",
 }
+_CUSTOMER_ROWS = RowReader(Customer)
 _ADDRESS_FIELDS = Address._meta.concrete_fields
 _ADDRESS_ATTNAMES = [field.attname for field in _ADDRESS_FIELDS]
-
-
-def _columns(model, alias: str) -> str:
-    # Named, not `*`: a prepared statement's result must keep its shape while a migration adds
-    # a column (config/settings/base.py prepares repeated statements).
-    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
 
 
 def _addresses_json_sql() -> str:
@@ -361,7 +357,7 @@ def tenant_customers_query(
     conditions = "".join(f" AND {TENANT_CRITERIA[name]}" for name in criteria)
     quote = connection.ops.quote_name
     sql = (
-        f"SELECT {_columns(Customer, 'c')}, {_addresses_json_sql()} AS address_rows"
+        f"SELECT {_CUSTOMER_ROWS.columns('c')}, {_addresses_json_sql()}"
         f" FROM {quote(Customer._meta.db_table)} c"
         f" WHERE c.store_id = (SELECT s.id FROM {quote(Store._meta.db_table)} s"
         " WHERE s.code = %s AND s.is_active)"
@@ -378,14 +374,21 @@ def tenant_customers(store_code: str, criteria: Mapping[str, Any], *, limit: int
     if not lookup_text_ok(store_code):
         return []  # no store has such a code (and PostgreSQL would refuse it)
     sql, params = tenant_customers_query(store_code, criteria, limit)
-    customers = list(Customer.objects.raw(sql, params))
-    for customer in customers:
-        rows = customer.__dict__.pop("address_rows")
-        if isinstance(rows, str):  # SQLite answers JSON as text
-            rows = json.loads(rows)
-        addresses = [_address_from_row(row, customer) for row in rows]
+    db = router.db_for_read(Customer)
+    with connections[db].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    customers = []
+    for row in rows:
+        customer = _CUSTOMER_ROWS.instance(row, db)
+        addresses = row[-1]
+        if isinstance(addresses, str):  # SQLite answers JSON as text
+            addresses = json.loads(addresses)
         # What prefetch_related("addresses") leaves behind.
-        customer._prefetched_objects_cache = {"addresses": addresses}
+        customer._prefetched_objects_cache = {
+            "addresses": [_address_from_row(address, customer) for address in addresses]
+        }
+        customers.append(customer)
     return customers
 
 
