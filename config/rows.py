@@ -32,9 +32,9 @@ class RowReader:
         """
         return ", ".join(f'{alias}."{field.column}"' for field in self.fields)
 
-    def instance(self, row: Sequence[Any], db: str) -> Model:
-        """The instance the first `len(self.fields)` values of `row`, read from `db`, hold."""
-        values = list(row[: len(self.fields)])
+    def instance(self, row: Sequence[Any], db: str, start: int = 0) -> Model:
+        """The instance that `len(self.fields)` values of `row` from `start` hold (from `db`)."""
+        values = list(row[start : start + len(self.fields)])
         connection = connections[db]
         for position, column, converters in self._converters_of(db):
             value = values[position]
