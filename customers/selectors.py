@@ -315,8 +315,9 @@ def tenant_customer_get(
 # than compiled by the ORM on each call, which costs more than PostgreSQL's own work for such
 # a query (bench/README.md). One statement finds the store by its code, the customers, and
 # each one's addresses as a JSON array; `config.rows.RowReader` and `Model.from_db` still
-# build real instances through the fields' own conversions. An unknown, inactive or forbidden store
-# finds nobody: callers check the store when nothing is found, so that its error answers first.
+# build real instances through the fields' own conversions. An unknown, inactive or
+# forbidden store finds nobody: callers check the store when nothing is found, so that its
+# error answers first.
 
 # Search criterion -> condition on the customer `c`, each answered by an index
 # (customers/models.py; tests/customers/test_indexes.py) except the names.
@@ -399,8 +400,6 @@ def _address_from_row(row: Mapping[str, Any], customer: Customer) -> Address:
         if isinstance(value, datetime) and timezone.is_naive(value):
             value = timezone.make_aware(value, UTC)  # SQLite writes UTC without an offset
         values.append(value)
-    address = Address.from_db(
-        customer._state.db, [field.attname for field in _ADDRESS_FIELDS], values
-    )
+    address = Address.from_db(customer._state.db, _ADDRESS_ATTNAMES, values)
     address.customer = customer
     return address

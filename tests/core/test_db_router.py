@@ -269,6 +269,7 @@ def test_a_customer_token_is_checked_on_the_primary(replica, store):
 
     # then: who the caller is, and that it may still act, is read where writes land
     assert response.status_code == 200
+
     def by_uuid(captured) -> list[str]:
         return [sql for sql in reading(captured, "customers_customer") if "uuid =" in sql]
 
