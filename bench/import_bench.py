@@ -3,8 +3,8 @@
 Generates a CSV of N customers (each with a `password_hash` and one address), creates a fresh
 database, migrates it, imports the file with the management command in a child process, then
 COPYs the same file into a bare table of text columns in the same database. Prints rows/s,
-the importer's peak memory and the ratio of the two. SPEC 11 wants at least 20,000 rows/s
-and at most 300 MB for 1,000,000 rows.
+the importer's peak memory and the ratio of the two. SPEC 11 wants at least 10,000 rows/s
+(or 5% of the raw COPY's rows/s) and at most 300 MB for 1,000,000 rows.
 
     .venv/bin/python bench/import_bench.py --rows 1000000 \
         --database-url postgres://postgres@127.0.0.1:5432/clientele_bench
@@ -202,7 +202,7 @@ def main() -> None:
     tree_peak_mb = tree_peak_kib / 1024
     report = [
         f"import_customers: {arguments.rows:,} rows in {seconds:.1f} s = {rate:,.0f} rows/s "
-        f"(target >= 20,000)",
+        f"(target >= 10,000, or 5% of the raw COPY)",
         f"peak memory: {process_peak_mb:,.0f} MB in the largest process, "
         f"{tree_peak_mb:,.0f} MB PSS for all import processes together (target <= 300)",
         f"raw COPY into a bare table: {copy_seconds:.1f} s = {copy_rate:,.0f} rows/s",
