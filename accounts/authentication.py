@@ -6,7 +6,6 @@ so that staff permission checks cannot mistake one for the other.
 
 import re
 from dataclasses import dataclass
-from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connections, router
@@ -30,6 +29,7 @@ from accounts.tokens import (
 from config.db_router import primary_reads
 from config.rows import RowReader
 from customers.models import Customer, Store
+from customers.validation import lookup_uuid
 
 
 @dataclass(frozen=True)
@@ -120,9 +120,8 @@ _TOKEN_CUSTOMER_SQL = (
 
 def _token_customer(claim: object) -> Customer | None:
     """The customer (with its store) whose uuid a token names, if any."""
-    try:
-        uuid = UUID(str(claim))
-    except ValueError:
+    uuid = lookup_uuid(claim)
+    if uuid is None:
         return None
     db = router.db_for_read(Customer)
     connection = connections[db]

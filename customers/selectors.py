@@ -8,7 +8,6 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
-from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -116,10 +115,10 @@ def customer_get(
     if stores is not None:
         queryset = queryset.filter(store__in=stores)
     if uuid is not None:
-        try:
-            queryset = queryset.filter(uuid=UUID(str(uuid)))
-        except ValueError:
-            raise CustomerNotFound() from None
+        value = validation.lookup_uuid(uuid)
+        if value is None:
+            raise CustomerNotFound()
+        queryset = queryset.filter(uuid=value)
     elif reference is not None:
         if not lookup_text_ok(reference):
             raise CustomerNotFound()  # NUL: no reference holds it (and PostgreSQL would fail)
@@ -292,10 +291,9 @@ def tenant_customer_get(
     """
     store_code = store_code_normal(store_code)
     if uuid is not None:
-        try:
-            value = UUID(str(uuid))
-        except ValueError:
-            raise CustomerNotFound() from None
+        value = validation.lookup_uuid(uuid)
+        if value is None:
+            raise CustomerNotFound()
         uuid_field = Customer._meta.get_field("uuid")
         found = tenant_customers(
             store_code, {"uuid": uuid_field.get_db_prep_value(value, connection)}, limit=1

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from uuid import UUID
 
 import phonenumbers
 from django.conf import settings
@@ -95,6 +96,14 @@ def lookup_text_ok(value: Any) -> bool:
     Selectors ask before a query: PostgreSQL fails on NUL where SQLite just finds nothing.
     """
     return isinstance(value, str) and text_problem(value) is None
+
+
+def lookup_uuid(value: Any) -> UUID | None:
+    """`value` read as a uuid for a lookup, or None when it is none: nothing has that id."""
+    try:
+        return UUID(str(value))
+    except ValueError:
+        return None
 
 
 def split_full_name(full_name: str) -> tuple[str, str]:

@@ -1,11 +1,11 @@
 """Reads of the events app, scoped to what a staff user may see."""
 
-import uuid
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
 
+from customers.validation import lookup_uuid
 from customers.webhooks.models import Delivery, DeliveryAttempt, Subscription
 
 
@@ -40,16 +40,9 @@ class SubscriptionNotFound(Http404):
     pass
 
 
-def _uuid(value: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
-
-
 def subscription_get(*, subscription_id: Any, user: Any) -> Subscription:
     """Raises: SubscriptionNotFound (also for one the user may not see, and a malformed id)."""
-    subscription = Subscription.objects.filter(pk=_uuid(subscription_id)).first()
+    subscription = Subscription.objects.filter(pk=lookup_uuid(subscription_id)).first()
     if subscription is None or not subscription_visible(subscription, user=user):
         raise SubscriptionNotFound("Subscription not found")
     return subscription
@@ -68,7 +61,7 @@ def delivery_get(*, subscription: Subscription, delivery_id: Any) -> Delivery:
 
     Raises: Http404.
     """
-    key = _uuid(delivery_id)
+    key = lookup_uuid(delivery_id)
     attempt = (
         DeliveryAttempt.objects.select_related("delivery__event", "delivery__subscription")
         .filter(pk=key, subscription=subscription)

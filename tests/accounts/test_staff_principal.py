@@ -106,7 +106,10 @@ def test_a_permission_taken_from_the_group_counts_on_the_next_request(integrator
     # then
     response = lookup(client, found)
     assert response.status_code == 403
-    assert response.json()["status"] == 403
+    assert response.json() == {
+        "status": 403,
+        "message": "You do not have permission to perform this action.",
+    }
 
 
 def test_a_store_taken_from_the_staff_user_counts_on_the_next_request(integrator, store, found):
