@@ -7,6 +7,7 @@ mailbox hide behind another spelling (quoted local parts, control and invisible 
 are refused. The local part keeps its case; uniqueness compares it case-insensitively.
 """
 
+import re
 import unicodedata
 from typing import Any
 
@@ -26,7 +27,13 @@ def _error(field: str, message: str, code: str) -> ValidationError:
     return ValidationError({field: [ValidationError(message, code=code)]})
 
 
+# The refused characters that ASCII has: the C0 controls and DEL.
+_ASCII_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _has_invisible(text: str) -> bool:
+    if text.isascii():
+        return _ASCII_CONTROLS.search(text) is not None
     return any(unicodedata.category(char) in _REFUSED_CATEGORIES for char in text)
 
 

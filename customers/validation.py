@@ -18,6 +18,7 @@ import phonenumbers
 from django.conf import settings
 from django.contrib.auth.hashers import identify_hasher
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
 from django_countries import countries
@@ -160,11 +161,17 @@ def normalise_phone(value: Any, *, field: str, region: str | None = None) -> Pho
     return number
 
 
+@functools.cache
+def _country_codes() -> frozenset[str]:
+    # The codes `code in countries` tests, which it works out anew on every test.
+    return frozenset(countries.countries)
+
+
 def normalise_country(value: Any, *, field: str = "country") -> str:
     """An ISO 3166-1 alpha-2 code, or an English country name resolved to its code."""
     if isinstance(value, str) and value.strip():
         text = value.strip()
-        if len(text) == 2 and text.upper() in countries:
+        if len(text) == 2 and text.upper() in _country_codes():
             return text.upper()
         code = countries.by_name(text, insensitive=True)
         if code:
@@ -293,13 +300,75 @@ def aware(value: Any) -> Any:
     return value
 
 
+# The Python types a model field's `to_python` hands back unchanged (the values a rule table
+# normalises to), so that a value of one of them needs no conversion before its checks.
+_UNCHANGED_BY_TO_PYTHON: tuple[tuple[type[models.Field], tuple[type, ...]], ...] = (
+    (models.CharField, (str,)),
+    (models.BooleanField, (bool,)),
+    (models.DateTimeField, (datetime,)),
+    (models.DateField, (date,)),
+    (models.UUIDField, (UUID,)),
+    (models.JSONField, (dict, list)),
+)
+
+
+@dataclass(frozen=True)
+class _ColumnRules:
+    """One model field's checks, worked out once.
+
+    Django re-normalises `choices` on every check (for a country field ~250 entries a row)
+    and runs each validator through several calls; a million-row import pays that per
+    column. `quick_types`, `max_length` and `validators` let `model_field_clean` accept the
+    common valid value with the same checks done directly; anything else, and every value
+    that fails, goes through the field's own methods, so errors read exactly as Django's.
+    """
+
+    field: models.Field
+    choices: frozenset | None
+    quick_types: tuple[type, ...]
+    max_length: int | None
+    validators: tuple[Callable[[Any], None], ...]
+
+
 @functools.cache
-def _field_rules(model: type[models.Model], name: str) -> tuple[models.Field, frozenset | None]:
+def _field_rules(model: type[models.Model], name: str) -> _ColumnRules:
     field = model._meta.get_field(name)
-    # Computed once: Django re-normalises `choices` on every check, which for a country
-    # field walks ~250 entries per row and dominated the cost of a million-row import.
     choices = frozenset(value for value, _ in field.flatchoices) if field.choices else None
-    return field, choices
+    quick_types: tuple[type, ...] = ()
+    for field_class, types in _UNCHANGED_BY_TO_PYTHON:
+        # Only a field whose `to_python` is its base class's own (a subclass may convert).
+        if isinstance(field, field_class) and type(field).to_python is field_class.to_python:
+            quick_types = types
+            break
+    limits = [v for v in field.validators if type(v) is MaxLengthValidator]
+    max_length = limits[0].limit_value if len(limits) == 1 else None
+    if max_length is not None and not isinstance(max_length, int):
+        quick_types = ()  # a callable limit: only Django's own validator reads it
+    return _ColumnRules(
+        field=field,
+        choices=choices,
+        quick_types=quick_types,
+        max_length=max_length,
+        validators=tuple(v for v in field.validators if type(v) is not MaxLengthValidator),
+    )
+
+
+def _quick_valid(rules: _ColumnRules, value: Any) -> bool:
+    """Whether `value` passes every check of `model_field_clean` unchanged (see _ColumnRules)."""
+    if type(value) not in rules.quick_types:
+        return False
+    if rules.max_length is not None and len(value) > rules.max_length:
+        return False
+    if value in rules.field.empty_values:
+        return False  # blank and null: the field's own checks decide
+    if rules.choices is not None and value not in rules.choices:
+        return False
+    try:
+        for validator in rules.validators:
+            validator(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def model_field_clean(model: type[models.Model], name: str, value: Any) -> Any:
@@ -312,7 +381,10 @@ def model_field_clean(model: type[models.Model], name: str, value: Any) -> Any:
     Raises:
         ValidationError: keyed by `name`, with the field's own messages and codes.
     """
-    field, choices = _field_rules(model, name)
+    rules = _field_rules(model, name)
+    if _quick_valid(rules, value):
+        return value
+    field, choices = rules.field, rules.choices
     if field.blank and value in field.empty_values:
         return value
     try:
@@ -409,11 +481,16 @@ def _input_text_check(model: type[models.Model], rule: FieldRule, name: str, val
     every field, inside nested values too (TWC `attributeGroups` keys and values,
     `taxExemptions` items).
     """
-    if value is not None and not isinstance(value, str):
+    if type(value) is str:
+        problem = text_problem(value)
+        if problem is not None:
+            raise field_error(name, *problem)
+        return
+    if value is not None:
         text = rule.text
         if text is None:
             text = rule.split is not None or _is_text_column(model, name)
-        if text:
+        if text and not isinstance(value, str):
             raise field_error(name, NOT_TEXT, "invalid")
     text_check(value, field=name)
 
@@ -442,9 +519,9 @@ def rules_apply(
     Raises:
         TypeError: a field that the table does not know (a programming error).
     """
-    unknown = set(fields) - rules.keys()
-    if unknown:
-        raise TypeError(f"Not {model._meta.model_name} fields: {sorted(unknown)}")
+    if not rules.keys() >= fields.keys():
+        unknown = sorted(set(fields) - rules.keys())
+        raise TypeError(f"Not {model._meta.model_name} fields: {unknown}")
     values: dict[str, Any] = {}
     errors: dict[str, list[ValidationError]] = {}
     field_errors: dict[str, list[ValidationError]] = {}
@@ -452,12 +529,15 @@ def rules_apply(
         rule = rules[name]
         try:
             _input_text_check(model, rule, name, value)
-            produced = rule.split(value) if rule.split else {name: rule.normalise(value)}
+            if rule.split is None:
+                produced = ((name, rule.normalise(value)),)
+            else:
+                produced = rule.split(value).items()
         except ValidationError as error:
             for key, messages in error.error_dict.items():
                 errors.setdefault(key, []).extend(messages)
             continue
-        for column, column_value in produced.items():
+        for column, column_value in produced:
             if rule.model_check:
                 try:
                     column_value = model_field_clean(model, column, column_value)
@@ -466,14 +546,16 @@ def rules_apply(
                     continue
             values[column] = column_value
     for name, rule in rules.items():
-        given = name in fields or creating
+        if not rule.required or not (creating or name in fields):
+            continue
         failed = name in errors or name in field_errors
-        if rule.required and given and not failed and blank(values.get(name)):
+        if not failed and blank(values.get(name)):
             values.pop(name, None)
             field_errors[name] = [ValidationError(BLANK_MESSAGE, code="blank")]
     if check is not None:
         check(values, field_errors)
-    positions = _field_positions(model)
-    for name in sorted(field_errors, key=lambda name: positions.get(name, len(positions))):
-        errors.setdefault(name, []).extend(field_errors[name])
+    if field_errors:
+        positions = _field_positions(model)
+        for name in sorted(field_errors, key=lambda name: positions.get(name, len(positions))):
+            errors.setdefault(name, []).extend(field_errors[name])
     return values, errors
