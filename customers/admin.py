@@ -37,7 +37,7 @@ from config.admin_site import configure_admin_site
 from config.errors import DomainError
 from customers import exporting, services, validation
 from customers.admin_paginator import EstimatedCountPaginator, query_row_estimate
-from customers.filters import full_name_expression, keyword_condition
+from customers.filters import keyword_condition, search_text_expression
 from customers.models import DEFAULT_GROUP_ID, Customer, CustomerGroup, Store
 from customers.selectors import stores_visible_to
 
@@ -754,7 +754,7 @@ class CustomerAdmin(admin.ModelAdmin):
                 mobile__gt="",
                 mobile__in=numbers,
             )
-        return queryset.alias(search_name=full_name_expression()).filter(condition), False
+        return queryset.alias(search_text=search_text_expression()).filter(condition), False
 
     @staticmethod
     def _phone_numbers(request: HttpRequest, term: str) -> list[str]:

@@ -12,7 +12,7 @@ from django import forms
 from django.db.models import F, Func, OrderBy, Q, QuerySet
 from django.db.models.functions import Coalesce, Lower
 
-from customers.models import SEARCH_FULL_NAME, Customer, CustomerState, Store
+from customers.models import FULL_NAME, SEARCH_TEXT, Customer, CustomerState, Store
 
 # Largest value a bigint primary key can hold; larger ids would overflow the database driver.
 MAX_ID = 2**63 - 1
@@ -43,29 +43,25 @@ class IsoDateFilter(django_filters.DateFilter):
         super().__init__(*args, **kwargs)
 
 
-def full_name_expression() -> Func:
-    """`first_name || ' ' || last_name`, the expression of the name's trigram index.
-
-    One definition (`customers.models.SEARCH_FULL_NAME`) serves the index and the queries,
-    so that they cannot drift apart.
-    """
-    return SEARCH_FULL_NAME.copy()
-
-
 def keyword_condition(term: str) -> Q:
-    """A keyword as a substring of the name, email, phone or reference.
+    """A keyword as a substring of the name ("first last"), email, phone or reference.
 
-    One predicate per column, each served by its own trigram index on PostgreSQL
-    (Customer.Meta); the name is matched as "first last" (alias `search_name`, from
-    `full_name_expression()`), so "john smi" finds John Smith. The Admin API's `keyword` and
-    the admin grid's search both use it.
+    It reads the search text (`customers.models.SEARCH_TEXT`, alias `search_text`, from
+    `search_text_expression()`), served by one trigram index on PostgreSQL, so "john smi"
+    finds John Smith. Runs of whitespace in `term` count as one space. The Admin API's
+    `keyword` and the admin grid's search both use it.
     """
-    return (
-        Q(search_name__icontains=term)
-        | Q(email__icontains=term)
-        | Q(phone__icontains=term)
-        | Q(reference__icontains=term)
-    )
+    return Q(search_text__icontains=" ".join(term.split()))
+
+
+def full_name_expression() -> Func:
+    """The name as "first last", as `keyword` search reads it (for sorting by it)."""
+    return FULL_NAME.copy()
+
+
+def search_text_expression() -> Func:
+    """The expression of the search text's trigram index, for `alias(search_text=...)`."""
+    return SEARCH_TEXT.copy()
 
 
 def _day_start(day) -> datetime:
@@ -107,7 +103,7 @@ class CustomerFilter(django_filters.FilterSet):
         term = " ".join(value.split())
         if not term:
             return queryset
-        return queryset.alias(search_name=full_name_expression()).filter(keyword_condition(term))
+        return queryset.alias(search_text=search_text_expression()).filter(keyword_condition(term))
 
     def filter_email(self, queryset: QuerySet[Customer], name: str, value: str):
         # Emails are unique case-insensitively, so the filter matches the same way, through

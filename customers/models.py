@@ -7,7 +7,7 @@ from django.contrib.auth.hashers import is_password_usable, make_password
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import F, Func, Q, Value
+from django.db.models import F, Func, Q
 from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
@@ -23,14 +23,30 @@ REFERENCE_VALIDATOR = RegexValidator(
     "invalid",
 )
 DEFAULT_GROUP_ID = 1
-# `first_name || ' ' || last_name`: no `Concat`, whose COALESCE around each part no index
-# would match (both columns are NOT NULL).
-SEARCH_FULL_NAME = Func(
+# What `keyword` search reads (customers/filters.py): one text per customer, "first last",
+# email, phone and reference joined by the ASCII unit separator, which a search term never
+# holds (terms are split on whitespace, and Python counts it as whitespace), so a term
+# matches inside one of them, never across two. One trigram index is built on it. The
+# separators are written into the SQL, not passed as parameters, so that a prepared query's
+# expression is still the index's; no `Concat`, whose COALESCE around every part no index
+# would match (only the phone can be null).
+SEARCH_SEPARATOR = "\x1f"
+# "first last", as search reads and the lists sort it.
+FULL_NAME = Func(
     F("first_name"),
-    Value(" "),
     F("last_name"),
-    arg_joiner=" || ",
+    arg_joiner=" || ' ' || ",
     template="(%(expressions)s)",
+    output_field=models.CharField(),
+)
+SEARCH_TEXT = Func(
+    FULL_NAME,
+    F("email"),
+    Func(F("phone"), template="COALESCE(%(expressions)s, '')"),
+    F("reference"),
+    arg_joiner=f" || '{SEARCH_SEPARATOR}' || ",
+    template="(%(expressions)s)",
+    output_field=models.TextField(),
 )
 
 
@@ -260,16 +276,11 @@ class Customer(TimeStampedModel):
                 condition=Q(deleted_at__isnull=True),
                 name="customers_customer_live_store",
             ),
-            # `keyword` search: a case-insensitive substring of each of these expressions,
-            # spelled as customers/filters.py queries them (PostgreSQL only).
-            *(
-                GinIndex(OpClass(Upper(expression), name="gin_trgm_ops"), name=name)
-                for name, expression in (
-                    ("customers_customer_name_trgm", SEARCH_FULL_NAME),
-                    ("customers_customer_email_trgm", F("email")),
-                    ("customers_customer_phone_trgm", F("phone")),
-                    ("customers_customer_ref_trgm", F("reference")),
-                )
+            # `keyword` search: a case-insensitive substring of the search text (PostgreSQL
+            # only; spelled as customers/filters.py queries it).
+            GinIndex(
+                OpClass(Upper(SEARCH_TEXT), name="gin_trgm_ops"),
+                name="customers_customer_search_trgm",
             ),
             # The grid's "email verified" filter: whichever side is rare (no one verified
             # yet, or almost everyone) is found here instead of by reading the whole table.

@@ -16,8 +16,9 @@ migration outside a transaction. Other databases get the plain indexes and no tr
 import django.contrib.postgres.indexes
 import django.db.models.deletion
 import django.db.models.functions.text
-from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
 from django.db import migrations, models
+
+from customers.migration_operations import AddIndexWithoutLocking, RemoveIndexWithoutLocking
 
 RENAMED = {
     "customers_customer_reference_trgm": "customers_customer_ref_trgm",
@@ -28,62 +29,6 @@ STORE_INDEX = "customers_customer_store_id_3de17114"
 
 def _postgresql(schema_editor) -> bool:
     return schema_editor.connection.vendor == "postgresql"
-
-
-class AddIndexWithoutLocking(AddIndexConcurrently):
-    """Concurrently and only if missing on PostgreSQL; elsewhere a plain index, or none for
-    PostgreSQL-only kinds (GIN). `from_0003` indexes stay when going back: 0003 made them.
-    """
-
-    def __init__(self, model_name, index, from_0003=False):
-        super().__init__(model_name, index)
-        self.from_0003 = from_0003
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if not _postgresql(schema_editor):
-            if not isinstance(self.index, django.contrib.postgres.indexes.PostgresIndex):
-                migrations.AddIndex.database_forwards(
-                    self, app_label, schema_editor, from_state, to_state
-                )
-            return
-        self._ensure_not_in_transaction(schema_editor)
-        model = to_state.apps.get_model(app_label, self.model_name)
-        statement = str(self.index.create_sql(model, schema_editor, concurrently=True))
-        schema_editor.execute(
-            statement.replace(
-                "CREATE INDEX CONCURRENTLY", "CREATE INDEX CONCURRENTLY IF NOT EXISTS", 1
-            ),
-            params=None,
-        )
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if _postgresql(schema_editor):
-            if not self.from_0003:
-                super().database_backwards(app_label, schema_editor, from_state, to_state)
-        elif not isinstance(self.index, django.contrib.postgres.indexes.PostgresIndex):
-            migrations.AddIndex.database_backwards(
-                self, app_label, schema_editor, from_state, to_state
-            )
-
-
-class RemoveIndexWithoutLocking(RemoveIndexConcurrently):
-    """Concurrently on PostgreSQL; a plain DROP INDEX elsewhere."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if _postgresql(schema_editor):
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-        else:
-            migrations.RemoveIndex.database_forwards(
-                self, app_label, schema_editor, from_state, to_state
-            )
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if _postgresql(schema_editor):
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-        else:
-            migrations.RemoveIndex.database_backwards(
-                self, app_label, schema_editor, from_state, to_state
-            )
 
 
 def rename_long_names(apps, schema_editor):
@@ -150,7 +95,7 @@ class Migration(migrations.Migration):
                 fields=["store", "id"],
                 name="customers_customer_live_store",
             ),
-            from_0003=True,
+            keep_on_reverse=True,
         ),
         AddIndexWithoutLocking(
             model_name="customer",
@@ -169,7 +114,7 @@ class Migration(migrations.Migration):
                 ),
                 name="customers_customer_name_trgm",
             ),
-            from_0003=True,
+            keep_on_reverse=True,
         ),
         AddIndexWithoutLocking(
             model_name="customer",
@@ -179,7 +124,7 @@ class Migration(migrations.Migration):
                 ),
                 name="customers_customer_email_trgm",
             ),
-            from_0003=True,
+            keep_on_reverse=True,
         ),
         AddIndexWithoutLocking(
             model_name="customer",
@@ -189,7 +134,7 @@ class Migration(migrations.Migration):
                 ),
                 name="customers_customer_phone_trgm",
             ),
-            from_0003=True,
+            keep_on_reverse=True,
         ),
         AddIndexWithoutLocking(
             model_name="customer",
@@ -200,6 +145,6 @@ class Migration(migrations.Migration):
                 ),
                 name="customers_customer_ref_trgm",
             ),
-            from_0003=True,
+            keep_on_reverse=True,
         ),
     ]

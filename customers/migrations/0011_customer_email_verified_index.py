@@ -6,26 +6,9 @@ at a million customers. Built with CREATE INDEX CONCURRENTLY on PostgreSQL, so t
 table keeps taking writes while it is built; other databases get a plain index.
 """
 
-from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
 
-
-class AddIndexConcurrentlyOnPostgreSQL(AddIndexConcurrently):
-    """`AddIndexConcurrently` on PostgreSQL, `AddIndex` elsewhere."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            return super().database_forwards(app_label, schema_editor, from_state, to_state)
-        return migrations.AddIndex.database_forwards(
-            self, app_label, schema_editor, from_state, to_state
-        )
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            return super().database_backwards(app_label, schema_editor, from_state, to_state)
-        return migrations.AddIndex.database_backwards(
-            self, app_label, schema_editor, from_state, to_state
-        )
+from customers.migration_operations import AddIndexWithoutLocking
 
 
 class Migration(migrations.Migration):
@@ -35,7 +18,7 @@ class Migration(migrations.Migration):
     dependencies = [("customers", "0010_fewer_justified_indexes")]
 
     operations = [
-        AddIndexConcurrentlyOnPostgreSQL(
+        AddIndexWithoutLocking(
             model_name="customer",
             index=models.Index(fields=["email_verified_at"], name="customers_customer_verify_idx"),
         ),
