@@ -24,11 +24,16 @@ from customers.models import Customer, Store
 from customers.selectors import store_get
 from customers.services import (
     BulkMode,
+    BulkResult,
     BulkRow,
     BulkStatus,
+    CopyReadyCustomers,
+    CustomerRow,
+    customer_bulk_create_new,
     customer_bulk_row,
     customer_bulk_upsert,
     customer_groups_known,
+    customers_copy_format,
 )
 
 
@@ -54,24 +59,40 @@ def hash_plain_password(password: str) -> tuple[str | None, list[tuple[str, str]
 
 
 @dataclass
+class ReadyRows:
+    """The rows of a batch that name one store, made ready for COPY (`customers_copy_format`)."""
+
+    lines: list[int]
+    ready: CopyReadyCustomers
+
+
+@dataclass
 class PreparedBatch:
     """A batch after parsing, password hashing and validation, ready for the database."""
 
     read: int
     # (line, the validated row, the store code the row names or "") of every row that passed.
     rows: list[tuple[int, BulkRow, str]] = field(default_factory=list)
+    # With `copy_ready`, the rows that passed as COPY text instead, by the store code they
+    # name ("" for none).
+    ready: dict[str, ReadyRows] | None = None
     problems: list[RowProblem] = field(default_factory=list)
     failed: int = 0
     plain_passwords: bool = False
 
 
 def prepare_batch(
-    records: list[SourceRecord], file_format: str, group_ids: frozenset[int]
+    records: list[SourceRecord],
+    file_format: str,
+    group_ids: frozenset[int],
+    *,
+    copy_ready: bool = False,
 ) -> PreparedBatch:
     """Parse, hash and validate one batch (`customer_bulk_row`); touches no database.
 
     Pure CPU work, so the command runs it in worker processes while the main process writes
-    the previous batch.
+    the previous batch. With `copy_ready` the valid rows come back as COPY text (for
+    `customer_bulk_create_new`), which is also less to send back to the main process.
     """
     name_field = FIELD_NAMERS[file_format]
     read_arguments = ARGUMENT_READERS[file_format]
@@ -109,6 +130,17 @@ def prepare_batch(
             fail(problems_of(record.line, row.error, name_field))
             continue
         prepared.rows.append((record.line, row, store_code))
+    if copy_ready:
+        by_store: dict[str, tuple[list[int], list[CustomerRow]]] = {}
+        for line, row, store_code in prepared.rows:
+            lines, rows = by_store.setdefault(store_code, ([], []))
+            lines.append(line)
+            rows.append(row.built)
+        prepared.ready = {
+            store_code: ReadyRows(lines, customers_copy_format(rows))
+            for store_code, (lines, rows) in by_store.items()
+        }
+        prepared.rows = []
     return prepared
 
 
@@ -181,6 +213,9 @@ class CustomerImport:
     on_slow_path: Callable[[], None] = lambda: None
     stats: ImportStats = field(default_factory=ImportStats)
     _created_ids: IdRanges = field(default_factory=IdRanges)
+    # Whether the next batch is inserted before it is checked (`expect_new`): while every
+    # row of the last batch was a new customer, the next one likely is too.
+    _expect_new: bool = True
     _problems: list[RowProblem] = field(default_factory=list)
     _warned: bool = False
     _inserted_since_analyze: int = 0
@@ -191,16 +226,20 @@ class CustomerImport:
         batches = _batches(records, self.batch_size)
         if self.workers < 1:
             for batch in batches:
-                prepared = prepare_batch(batch, self.file_format, customer_groups_known())
-                self._store(prepared, batch)
+                self._store(self._prepare(batch), batch)
             return self.stats
         with ProcessPoolExecutor(max_workers=self.workers) as pool:
             # The records stay here too: a rejected one is written back as it was read.
             pending: deque[tuple[Future[PreparedBatch], list[SourceRecord]]] = deque()
             try:
                 for batch in batches:
-                    group_ids = customer_groups_known()
-                    future = pool.submit(prepare_batch, batch, self.file_format, group_ids)
+                    future = pool.submit(
+                        prepare_batch,
+                        batch,
+                        self.file_format,
+                        customer_groups_known(),
+                        copy_ready=self._copy_ready(),
+                    )
                     pending.append((future, batch))
                     # A window of a few batches: the file is never read far ahead.
                     if len(pending) > self.workers:
@@ -212,6 +251,19 @@ class CustomerImport:
                     future, records = pending.popleft()
                     self._store(future.result(), records)
         return self.stats
+
+    def _copy_ready(self) -> bool:
+        """Whether a batch is prepared as COPY text: while rows are expected to be new."""
+        return self._expect_new and connection.vendor == "postgresql"
+
+    def _prepare(
+        self, records: list[SourceRecord], copy_ready: bool | None = None
+    ) -> PreparedBatch:
+        if copy_ready is None:
+            copy_ready = self._copy_ready()
+        return prepare_batch(
+            records, self.file_format, customer_groups_known(), copy_ready=copy_ready
+        )
 
     def _report(self, records: list[SourceRecord]) -> None:
         """Hand the batch's problems on in file order, and each rejected record with its own."""
@@ -233,6 +285,8 @@ class CustomerImport:
             self.on_slow_path()
         try:
             self._write(prepared.rows)
+            for code, group in (prepared.ready or {}).items():
+                self._write_ready(code, group, records)
         finally:
             # Reported in file order, whichever step found them.
             if self._problems:
@@ -254,23 +308,47 @@ class CustomerImport:
                 self._stores[key] = None
         return self._stores[key]
 
+    def _store_unknown(self, line: int) -> None:
+        self._reject(
+            problems_of(
+                line,
+                StoreNotFound("Unknown or inactive store.", field="store"),
+                FIELD_NAMERS[self.file_format],
+            )
+        )
+
     def _write(self, rows: list[tuple[int, BulkRow, str]]) -> None:
         # One upsert per store, in file order within each store.
         by_store: dict[int, tuple[Store, list[tuple[int, BulkRow]]]] = {}
         for line, row, code in rows:
             store = self._store_of(code)
             if store is None:
-                self._reject(
-                    problems_of(
-                        line,
-                        StoreNotFound("Unknown or inactive store.", field="store"),
-                        FIELD_NAMERS[self.file_format],
-                    )
-                )
+                self._store_unknown(line)
                 continue
             by_store.setdefault(store.pk, (store, []))[1].append((line, row))
         for store, store_rows in by_store.values():
             self._write_store(store, store_rows)
+
+    def _write_ready(self, code: str, group: ReadyRows, records: list[SourceRecord]) -> None:
+        """Insert rows made ready as COPY text; rows that are not all new go the checked way."""
+        store = self._store_of(code)
+        if store is None:
+            for line in group.lines:
+                self._store_unknown(line)
+            return
+        results = None
+        if self._expect_new:
+            results = customer_bulk_create_new(store=store, ready=group.ready)
+        if results is not None:
+            self._count(group.lines, results)
+            return
+        # Some row names a customer that exists (or another row's): validated again here as
+        # rows for `customer_bulk_upsert`, which matches and checks them.
+        lines = set(group.lines)
+        again = self._prepare([r for r in records if r.line in lines], copy_ready=False)
+        self.stats.failed += again.failed
+        self._problems.extend(again.problems)
+        self._write_store(store, [(line, row) for line, row, _ in again.rows])
 
     def _write_store(self, store: Store, rows: list[tuple[int, BulkRow]]) -> None:
         results = customer_bulk_upsert(
@@ -278,9 +356,15 @@ class CustomerImport:
             rows=[row for _, row in rows],
             mode=BulkMode.UPDATE_EXISTING if self.update_existing else BulkMode.SKIP_EXISTING,
             created_earlier=self._created_ids,
+            expect_new=self._expect_new,
         )
+        self._count([line for line, _ in rows], results)
+
+    def _count(self, lines: list[int], results: list[BulkResult]) -> None:
+        """Add a store's results to the totals and their problems to the batch's."""
+        self._expect_new = all(result.status == BulkStatus.CREATED for result in results)
         created = []
-        for (line, _), result in zip(rows, results, strict=True):
+        for line, result in zip(lines, results, strict=True):
             if result.status == BulkStatus.CREATED:
                 created.append(result.customer_id)
             elif result.status == BulkStatus.UPDATED:

@@ -11,10 +11,16 @@ from customers.services.bulk import (
     BulkResult,
     BulkRow,
     BulkStatus,
+    customer_bulk_create_new,
     customer_bulk_row,
     customer_bulk_upsert,
 )
-from customers.services.inserts import customers_insert_batch, customers_rows_insert
+from customers.services.inserts import (
+    CopyReadyCustomers,
+    customers_copy_format,
+    customers_insert_batch,
+    customers_rows_insert,
+)
 from customers.services.lifecycle import (
     ANONYMIZED_EMAIL_DOMAIN,
     STAFF_ONLY_FIELDS,
@@ -62,10 +68,12 @@ __all__ = [
     "BulkResult",
     "BulkRow",
     "BulkStatus",
+    "CopyReadyCustomers",
     "CustomerDraft",
     "CustomerRow",
     "customer_anonymize",
     "customer_build",
+    "customer_bulk_create_new",
     "customer_bulk_row",
     "customer_bulk_upsert",
     "customer_check_password",
@@ -82,6 +90,7 @@ __all__ = [
     "customer_update",
     "customer_values_clean",
     "customers_check_batch",
+    "customers_copy_format",
     "customers_insert_batch",
     "customers_rows_insert",
     "raise_for_integrity_error",

@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Lower
 
 from addresses.models import Address
@@ -22,7 +22,12 @@ from customers.errors import (
     ReferenceAlreadyUsed,
 )
 from customers.models import Customer, Store
-from customers.services.inserts import customers_rows_insert
+from customers.services.inserts import (
+    CopyReadyCustomers,
+    customers_copy_format,
+    customers_copy_insert,
+    customers_rows_insert,
+)
 from customers.services.lifecycle import customer_update
 from customers.services.rules import (
     CustomerRow,
@@ -199,6 +204,7 @@ def customer_bulk_upsert(
     all_or_nothing: bool = False,
     created_earlier: Container[int] = (),
     write: bool = True,
+    expect_new: bool = False,
 ) -> list[BulkResult]:
     """Create (and with UPDATE_EXISTING update) many customers of `store`; a result per row.
 
@@ -214,6 +220,11 @@ def customer_bulk_upsert(
     With `all_or_nothing`, nothing is written unless every row is valid (valid rows are then
     NOT_WRITTEN); only in CREATE, where nothing is written before the one insert. With
     `write=False` (CREATE only) every check runs and nothing is written (a validation).
+
+    With `expect_new` (a caller whose rows are usually all new: an import of new customers),
+    a batch of valid rows is inserted before anything is looked up; the unique constraints
+    are the check. Only when one refuses a row is the insert undone and the batch matched and
+    checked as above, so the results are the same either way.
 
     Raises:
         ValueError: `all_or_nothing` or `write=False` outside CREATE (a programming error).
@@ -236,6 +247,10 @@ def customer_bulk_upsert(
         for index, row in enumerate(prepared)
         if row.built is None
     }
+    if expect_new and write and not results:
+        created = _rows_insert_new(store, [row.built for row in prepared])
+        if created is not None:
+            return created
     candidates = [index for index, row in enumerate(prepared) if row.built is not None]
     if mode is not BulkMode.CREATE:
         candidates = _existing_rows_update_or_skip(
@@ -299,6 +314,44 @@ def _rows_insert(store: Store, rows: list[CustomerRow]) -> None:
     for row in rows:
         if "created_at" in row.values:
             Customer.objects.filter(pk=row.values["id"]).update(created_at=row.values["created_at"])
+
+
+def customer_bulk_create_new(*, store: Store, ready: CopyReadyCustomers) -> list[BulkResult] | None:
+    """`customer_bulk_upsert(expect_new=True)` for rows validated and formatted ahead.
+
+    The import validates rows and makes their COPY text (`customers_copy_format`) in its
+    worker processes; this inserts them when the database takes every one (PostgreSQL).
+    None when a unique constraint refuses one: nothing is written, and the caller gives the
+    rows to `customer_bulk_upsert`, which matches and checks them.
+    """
+    try:
+        inserted = customers_copy_insert(store=store, ready=ready)
+    except (EmailAlreadyUsed, PhoneAlreadyUsed, ReferenceAlreadyUsed, IntegrityError):
+        return None
+    return [
+        BulkResult(BulkStatus.CREATED, customer_id=customer_id, reference=reference)
+        for customer_id, reference in inserted
+    ]
+
+
+def _rows_insert_new(store: Store, rows: list[CustomerRow]) -> list[BulkResult] | None:
+    """Insert `rows` if the database takes every one; None (nothing written) if not."""
+    if connection.vendor == "postgresql":
+        return customer_bulk_create_new(store=store, ready=customers_copy_format(rows))
+    # `bulk_create` sets keys and references on the rows: it works on copies, so that the
+    # rows are as they were when it fails.
+    attempt = [
+        CustomerRow(values=dict(row.values), addresses=[dict(item) for item in row.addresses])
+        for row in rows
+    ]
+    try:
+        _rows_insert(store, attempt)
+    except (EmailAlreadyUsed, PhoneAlreadyUsed, ReferenceAlreadyUsed, IntegrityError):
+        return None
+    return [
+        BulkResult(BulkStatus.CREATED, customer_id=row.values["id"], reference=row.reference)
+        for row in attempt
+    ]
 
 
 def _restored_uuids_check(

@@ -1,15 +1,24 @@
 """Inserting many validated customers at once: `bulk_create`, or COPY on PostgreSQL."""
 
+import functools
 import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from psycopg import errors as psycopg_errors
 
 from addresses.models import Address
 from customers.models import Customer, Store
-from customers.services.references import references_assign
+from customers.services.references import (
+    references_allocate,
+    references_assign,
+    references_reserve_supplied,
+)
 from customers.services.rules import CustomerDraft, CustomerRow
 from customers.services.uniqueness import raise_for_integrity_error
 
@@ -46,42 +55,134 @@ def customers_insert_batch(*, store: Store, drafts: list[CustomerDraft]) -> list
     return customers
 
 
-def _copy_rows(model: type, rows: list[dict[str, Any]]) -> None:
-    """COPY `rows` (attname -> value, missing ones take the field default) into `model`."""
-    now = timezone.now()
-    fields = list(model._meta.concrete_fields)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(model._meta.db_table)
-    # Per column: its attname, a constant default (or a callable one), and JSON or not.
-    plan = []
-    for f in fields:
-        is_json = f.get_internal_type() == "JSONField"
-        if f.attname in ("created_at", "updated_at"):
-            default, factory = now, None
-        elif f.has_default() and callable(f.default) and not is_json:
-            default, factory = None, f.default
+# --- COPY ----------------------------------------------------------------------------------
+# On PostgreSQL new customers are written with COPY in its text format. The text of a row is
+# made where the row is validated (an import's worker processes, `customers_copy_format`);
+# the writer only puts the keys in front of it (`customers_copy_insert`).
+
+# The columns the writer fills in, in front of every customer's and every address's text.
+_CUSTOMER_KEYS = ("id", "store_id", "reference")
+_ADDRESS_KEYS = ("id", "customer_id")
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _text_copy_text(value: str) -> str:
+    if value.isprintable() and "\\" not in value:
+        return value  # nothing to escape (tabs and line breaks are not printable)
+    return value.translate(_COPY_ESCAPES)
+
+
+def _json_copy_text(value: Any) -> str:
+    return _text_copy_text(json.dumps(value))
+
+
+# COPY's text for a column value, by the value's type.
+_COPY_TEXT_BY_TYPE: dict[type, Callable[[Any], str]] = {
+    str: _text_copy_text,
+    type(None): lambda value: "\\N",
+    bool: lambda value: "t" if value else "f",
+    int: str,
+    UUID: str,
+    date: date.isoformat,
+    datetime: datetime.isoformat,
+    dict: _json_copy_text,
+    list: _json_copy_text,
+}
+
+
+def _copy_text(value: Any) -> str:
+    """`value` as one column of COPY's text format."""
+    text_of = _COPY_TEXT_BY_TYPE.get(type(value))
+    if text_of is None:
+        # A subclass (a choices enum is a `str`): the first base class the table knows.
+        text_of = next(
+            _COPY_TEXT_BY_TYPE[base] for base in type(value).__mro__ if base in _COPY_TEXT_BY_TYPE
+        )
+    return text_of(value)
+
+
+@dataclass(frozen=True)
+class _CopyColumns:
+    """The columns of a model after the keys, and what a row that lacks one gets.
+
+    That is a constant default, a fresh value from a factory, or the time of the insert
+    (the `stamped` columns).
+    """
+
+    names: tuple[str, ...]
+    defaults: dict[str, Any]
+    factories: tuple[tuple[str, Callable[[], Any]], ...]
+    stamped: tuple[str, ...] = ("created_at", "updated_at")
+
+
+@functools.cache
+def _copy_columns(model: type[models.Model], keys: tuple[str, ...]) -> _CopyColumns:
+    names, defaults, factories = [], {}, []
+    for model_field in model._meta.concrete_fields:
+        name = model_field.attname
+        if name in keys:
+            continue
+        names.append(name)
+        if model_field.has_default() and callable(model_field.default):
+            factories.append((name, model_field.default))
         else:
-            default, factory = f.get_default(), None
-            if is_json and default is not None:
-                default = json.dumps(default)
-        plan.append((f.attname, default, factory, is_json))
-    missing = object()
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # psycopg 3's own cursor: Django's wrapper has no copy()
-        with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                record = []
-                for attname, default, factory, is_json in plan:
-                    value = row.get(attname, missing)
-                    if value is missing:
-                        value = factory() if factory is not None else default
-                    elif is_json and value is not None:
-                        value = json.dumps(value)
-                    record.append(value)
-                copy.write_row(record)
+            defaults[name] = model_field.get_default()
+    return _CopyColumns(names=tuple(names), defaults=defaults, factories=tuple(factories))
+
+
+def _copy_tail(columns: _CopyColumns, values: dict[str, Any], now_text: str) -> str:
+    """The COPY text of one row's columns after its keys."""
+    row = {**columns.defaults, **values}
+    for name in columns.stamped:
+        if name not in values:
+            row[name] = now_text
+    for name, factory in columns.factories:
+        if name not in values:
+            row[name] = factory()
+    by_type = _COPY_TEXT_BY_TYPE
+    return "\t".join(
+        [
+            (by_type.get(type(value)) or _copy_text)(value)
+            for value in map(row.__getitem__, columns.names)
+        ]
+    )
+
+
+@dataclass
+class CopyReadyCustomers:
+    """Validated new customers as COPY text, made ahead of the insert.
+
+    Per customer: its supplied reference ("" when the store numbers it), the text of its
+    columns but the keys, and the text of each of its addresses' columns but the keys.
+    """
+
+    references: list[str] = field(default_factory=list)
+    customers: list[str] = field(default_factory=list)
+    addresses: list[list[str]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.customers)
+
+
+def customers_copy_format(rows: Iterable[CustomerRow]) -> CopyReadyCustomers:
+    """The COPY text of validated new customers (`customer_row_build`); no database."""
+    now_text = _copy_text(timezone.now())
+    customer_columns = _copy_columns(Customer, _CUSTOMER_KEYS)
+    address_columns = _copy_columns(Address, _ADDRESS_KEYS)
+    ready = CopyReadyCustomers()
+    for row in rows:
+        ready.references.append(row.reference)
+        ready.customers.append(_copy_tail(customer_columns, row.values, now_text))
+        ready.addresses.append(
+            [_copy_tail(address_columns, address, now_text) for address in row.addresses]
+        )
+    return ready
 
 
 def _next_ids(model: type, count: int) -> list[int]:
+    if count == 0:
+        return []
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
@@ -90,47 +191,86 @@ def _next_ids(model: type, count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def _copy(model: type[models.Model], keys: tuple[str, ...], text: str) -> None:
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        quote(model._meta.get_field(name).column)
+        for name in (*keys, *_copy_columns(model, keys).names)
+    )
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg 3's own cursor: Django's wrapper has no copy()
+        try:
+            with raw.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+                copy.write(text)
+        except psycopg_errors.IntegrityError as error:
+            # As Django's cursor would have raised it (psycopg's is the cause).
+            raise IntegrityError(str(error)) from error
+
+
+@transaction.atomic
+def customers_copy_insert(*, store: Store, ready: CopyReadyCustomers) -> list[tuple[int, str]]:
+    """Insert customers made ready by `customers_copy_format` (PostgreSQL).
+
+    Returns each customer's id and reference, in order. Keys come from the sequences up
+    front, references from the store's numbering; both may be left unused when the insert
+    fails, never handed out twice.
+
+    Raises:
+        EmailAlreadyUsed, PhoneAlreadyUsed, ReferenceAlreadyUsed: a unique constraint refused
+            a customer (nothing is written).
+        IntegrityError: another constraint refused one (an address's uuid, say).
+    """
+    references_reserve_supplied(store=store, references=[r for r in ready.references if r])
+    generated = iter(
+        references_allocate(store=store, count=sum(1 for r in ready.references if not r))
+    )
+    references = [reference or next(generated) for reference in ready.references]
+    customer_ids = _next_ids(Customer, len(ready))
+    address_ids = iter(_next_ids(Address, sum(len(texts) for texts in ready.addresses)))
+    customers, addresses = [], []
+    for customer_id, reference, text, address_texts in zip(
+        customer_ids, references, ready.customers, ready.addresses, strict=True
+    ):
+        customers.append(f"{customer_id}\t{store.pk}\t{_copy_text(reference)}\t{text}\n")
+        addresses.extend(
+            f"{next(address_ids)}\t{customer_id}\t{address_text}\n"
+            for address_text in address_texts
+        )
+    try:
+        with transaction.atomic():
+            _copy(Customer, _CUSTOMER_KEYS, "".join(customers))
+    except IntegrityError as error:
+        raise_for_integrity_error(error)
+    _copy(Address, _ADDRESS_KEYS, "".join(addresses))
+    return list(zip(customer_ids, references, strict=True))
+
+
 @transaction.atomic
 def customers_rows_insert(*, store: Store, rows: list[CustomerRow]) -> None:
     """Insert validated, conflict-free rows (see `customers_check_batch`) in one go.
 
-    On PostgreSQL the keys are taken from the sequences up front and the rows are streamed
-    with COPY (an order of magnitude faster than INSERT); elsewhere it is `bulk_create`.
+    Each row's `id` and `reference` are set. On PostgreSQL it is COPY (an order of magnitude
+    faster than INSERT); elsewhere it is `bulk_create`.
 
     Raises:
         EmailAlreadyUsed, PhoneAlreadyUsed, ReferenceAlreadyUsed: a concurrent writer won a race.
     """
     if not rows:
         return
-    references_assign(store=store, customers=rows)
-    if connection.vendor != "postgresql":
-        drafts = [
-            CustomerDraft(
-                customer=Customer(store=store, **row.values),
-                addresses=[Address(**address) for address in row.addresses],
-            )
-            for row in rows
-        ]
-        customers_insert_batch(store=store, drafts=drafts)
-        for row, draft in zip(rows, drafts, strict=True):
-            row.values["id"] = draft.customer.pk
+    if connection.vendor == "postgresql":
+        inserted = customers_copy_insert(store=store, ready=customers_copy_format(rows))
+        for row, (customer_id, reference) in zip(rows, inserted, strict=True):
+            row.values["id"] = customer_id
+            row.reference = reference
         return
-    customer_ids = _next_ids(Customer, len(rows))
-    address_ids = iter(_next_ids(Address, sum(len(row.addresses) for row in rows)))
-    addresses = []
-    for row, customer_id in zip(rows, customer_ids, strict=True):
-        row.values["id"] = customer_id
-        row.values["store_id"] = store.pk
-        for address in row.addresses:
-            address["id"] = next(address_ids)
-            address["customer_id"] = customer_id
-            addresses.append(address)
-    try:
-        with transaction.atomic():
-            _copy_rows(Customer, [row.values for row in rows])
-    except psycopg_errors.IntegrityError as error:
-        try:
-            raise IntegrityError(str(error)) from error
-        except IntegrityError as wrapped:
-            raise_for_integrity_error(wrapped)
-    _copy_rows(Address, addresses)
+    references_assign(store=store, customers=rows)
+    drafts = [
+        CustomerDraft(
+            customer=Customer(store=store, **row.values),
+            addresses=[Address(**address) for address in row.addresses],
+        )
+        for row in rows
+    ]
+    customers_insert_batch(store=store, drafts=drafts)
+    for row, draft in zip(rows, drafts, strict=True):
+        row.values["id"] = draft.customer.pk
