@@ -106,47 +106,66 @@ def _copy_text(value: Any) -> str:
 class _CopyColumns:
     """The columns of a model after the keys, and what a row that lacks one gets.
 
-    That is a constant default, a fresh value from a factory, or the time of the insert
-    (the `stamped` columns).
+    `default_texts` holds each column's constant default as COPY text, None where a value
+    is made per row (`factories`) or is the time of the insert (`stamped`). A row then
+    costs a conversion only for the values it gives.
     """
 
     names: tuple[str, ...]
-    defaults: dict[str, Any]
-    factories: tuple[tuple[str, Callable[[], Any]], ...]
-    stamped: tuple[str, ...] = ("created_at", "updated_at")
+    positions: dict[str, int]
+    default_texts: tuple[str | None, ...]
+    factories: tuple[tuple[str, int, Callable[[], Any]], ...]
+    stamped: tuple[int, ...]
+
+    def texts_of_defaults(self, now_text: str) -> list[str | None]:
+        """The texts of a row that gives no value, but for its factories' columns."""
+        texts = list(self.default_texts)
+        for position in self.stamped:
+            texts[position] = now_text
+        return texts
+
+
+_STAMPED = ("created_at", "updated_at")
 
 
 @functools.cache
 def _copy_columns(model: type[models.Model], keys: tuple[str, ...]) -> _CopyColumns:
-    names, defaults, factories = [], {}, []
+    names, default_texts, factories, stamped = [], [], [], []
     for model_field in model._meta.concrete_fields:
         name = model_field.attname
         if name in keys:
             continue
+        position = len(names)
         names.append(name)
-        if model_field.has_default() and callable(model_field.default):
-            factories.append((name, model_field.default))
+        if name in _STAMPED:
+            stamped.append(position)
+            default_texts.append(None)
+        elif model_field.has_default() and callable(model_field.default):
+            factories.append((name, position, model_field.default))
+            default_texts.append(None)
         else:
-            defaults[name] = model_field.get_default()
-    return _CopyColumns(names=tuple(names), defaults=defaults, factories=tuple(factories))
-
-
-def _copy_tail(columns: _CopyColumns, values: dict[str, Any], now_text: str) -> str:
-    """The COPY text of one row's columns after its keys."""
-    row = {**columns.defaults, **values}
-    for name in columns.stamped:
-        if name not in values:
-            row[name] = now_text
-    for name, factory in columns.factories:
-        if name not in values:
-            row[name] = factory()
-    by_type = _COPY_TEXT_BY_TYPE
-    return "\t".join(
-        [
-            (by_type.get(type(value)) or _copy_text)(value)
-            for value in map(row.__getitem__, columns.names)
-        ]
+            default_texts.append(_copy_text(model_field.get_default()))
+    return _CopyColumns(
+        names=tuple(names),
+        positions={name: position for position, name in enumerate(names)},
+        default_texts=tuple(default_texts),
+        factories=tuple(factories),
+        stamped=tuple(stamped),
     )
+
+
+def _copy_tail(columns: _CopyColumns, values: dict[str, Any], defaults: list[str | None]) -> str:
+    """The COPY text of one row's columns after its keys; `defaults` from `texts_of_defaults`."""
+    texts = defaults.copy()
+    positions, by_type = columns.positions, _COPY_TEXT_BY_TYPE
+    for name, value in values.items():
+        position = positions.get(name)
+        if position is not None:
+            texts[position] = (by_type.get(type(value)) or _copy_text)(value)
+    for name, position, factory in columns.factories:
+        if name not in values:
+            texts[position] = _copy_text(factory())
+    return "\t".join(texts)
 
 
 @dataclass
@@ -170,12 +189,14 @@ def customers_copy_format(rows: Iterable[CustomerRow]) -> CopyReadyCustomers:
     now_text = _copy_text(timezone.now())
     customer_columns = _copy_columns(Customer, _CUSTOMER_KEYS)
     address_columns = _copy_columns(Address, _ADDRESS_KEYS)
+    customer_defaults = customer_columns.texts_of_defaults(now_text)
+    address_defaults = address_columns.texts_of_defaults(now_text)
     ready = CopyReadyCustomers()
     for row in rows:
         ready.references.append(row.reference)
-        ready.customers.append(_copy_tail(customer_columns, row.values, now_text))
+        ready.customers.append(_copy_tail(customer_columns, row.values, customer_defaults))
         ready.addresses.append(
-            [_copy_tail(address_columns, address, now_text) for address in row.addresses]
+            [_copy_tail(address_columns, address, address_defaults) for address in row.addresses]
         )
     return ready
 

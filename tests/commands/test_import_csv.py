@@ -503,3 +503,43 @@ def test_rows_go_to_the_store_they_name_unless_store_is_given(store, other_store
         ("DE", "de@example.com"),
         ("DE", "xx@example.com"),
     ]
+
+
+@pytest.mark.parametrize("workers", ["0", "1"])
+def test_batches_after_one_with_existing_customers_are_imported_alike(
+    store, write_csv, errors_path, workers
+):
+    # given: batches of two; the second names an existing customer, the third repeats the
+    # first row's customer (a duplicate), the last is new again
+    CustomerFactory(store=store, email="here@example.com", reference="HERE-1")
+    emails = ["a", "b", "here", "c", "d", "A", "e", "f"]
+    path = write_csv([{"email": f"{name}@example.com", **ADDRESS} for name in emails])
+
+    # when
+    result = run_command(
+        "import_customers",
+        str(path),
+        "--batch-size",
+        "2",
+        "--workers",
+        workers,
+        "--errors-to",
+        str(errors_path),
+    )
+
+    # then
+    assert result.code == 1
+    assert summary(8, created=6, unchanged=1, failed=1).fullmatch(last_line(result.stdout))
+    assert reject_reasons(errors_path)[1] == [
+        (
+            "A@example.com",
+            "line 7: email: This email address is already used by another customer. "
+            "(customer_email_taken)",
+        )
+    ]
+    imported = Customer.objects.filter(store=store).exclude(email="here@example.com")
+    assert sorted(imported.values_list("email", flat=True)) == [
+        f"{name}@example.com" for name in "abcdef"
+    ]
+    assert all(customer.addresses.count() == 1 for customer in imported)
+    assert Customer.objects.get(email="here@example.com").addresses.count() == 0
