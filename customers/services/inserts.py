@@ -93,13 +93,11 @@ _COPY_TEXT_BY_TYPE: dict[type, Callable[[Any], str]] = {
 
 def _copy_text(value: Any) -> str:
     """`value` as one column of COPY's text format."""
-    text_of = _COPY_TEXT_BY_TYPE.get(type(value))
-    if text_of is None:
-        # A subclass (a choices enum is a `str`): the first base class the table knows.
-        text_of = next(
-            _COPY_TEXT_BY_TYPE[base] for base in type(value).__mro__ if base in _COPY_TEXT_BY_TYPE
-        )
-    return text_of(value)
+    for kind in type(value).__mro__:
+        # Its own type, or the first base the table knows (a choices enum is a `str`).
+        if kind in _COPY_TEXT_BY_TYPE:
+            return _COPY_TEXT_BY_TYPE[kind](value)
+    raise TypeError(f"No COPY text for a {type(value).__name__} value.")
 
 
 @dataclass(frozen=True)
