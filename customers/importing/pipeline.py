@@ -5,6 +5,7 @@ the main process writes them in file order, one commit a batch.
 """
 
 import bisect
+import gc
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -228,6 +229,16 @@ class CustomerImport:
             for batch in batches:
                 self._store(self._prepare(batch), batch)
             return self.stats
+        # The workers are forked from this process: objects the collector leaves alone keep
+        # their pages shared with the workers instead of copied into each (peak memory).
+        gc.freeze()
+        try:
+            self._run_in_workers(batches)
+        finally:
+            gc.unfreeze()
+        return self.stats
+
+    def _run_in_workers(self, batches: Iterator[list[SourceRecord]]) -> None:
         with ProcessPoolExecutor(max_workers=self.workers) as pool:
             # The records stay here too: a rejected one is written back as it was read.
             pending: deque[tuple[Future[PreparedBatch], list[SourceRecord]]] = deque()
@@ -250,7 +261,6 @@ class CustomerImport:
                 while pending:
                     future, records = pending.popleft()
                     self._store(future.result(), records)
-        return self.stats
 
     def _copy_ready(self) -> bool:
         """Whether a batch is prepared as COPY text: while rows are expected to be new."""

@@ -1,3 +1,4 @@
+import gc
 import io
 import re
 from datetime import UTC, date, datetime
@@ -543,3 +544,16 @@ def test_batches_after_one_with_existing_customers_are_imported_alike(
     ]
     assert all(customer.addresses.count() == 1 for customer in imported)
     assert Customer.objects.get(email="here@example.com").addresses.count() == 0
+
+
+def test_workers_share_the_main_process_pages_only_while_they_run(store, write_csv):
+    # given
+    path = write_csv([{"email": f"{name}@example.com", **ADDRESS} for name in "abc"])
+
+    # when: the import freezes the collector's objects before forking its workers
+    result = run_command("import_customers", str(path), "--workers", "1", "--batch-size", "1")
+
+    # then: and lets go of them afterwards
+    assert result.code == 0
+    assert summary(3, created=3).fullmatch(last_line(result.stdout))
+    assert gc.get_freeze_count() == 0
