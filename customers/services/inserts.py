@@ -111,6 +111,8 @@ class _CopyColumns:
 
     names: tuple[str, ...]
     positions: dict[str, int]
+    # JSON columns: every value written as JSON, a string too.
+    json_names: frozenset[str]
     default_texts: tuple[str | None, ...]
     factories: tuple[tuple[str, int, Callable[[], Any]], ...]
     stamped: tuple[int, ...]
@@ -128,13 +130,16 @@ _STAMPED = ("created_at", "updated_at")
 
 @functools.cache
 def _copy_columns(model: type[models.Model], keys: tuple[str, ...]) -> _CopyColumns:
-    names, default_texts, factories, stamped = [], [], [], []
+    names, json_names, default_texts, factories, stamped = [], set(), [], [], []
     for model_field in model._meta.concrete_fields:
         name = model_field.attname
         if name in keys:
             continue
         position = len(names)
         names.append(name)
+        is_json = isinstance(model_field, models.JSONField)
+        if is_json:
+            json_names.add(name)
         if name in _STAMPED:
             stamped.append(position)
             default_texts.append(None)
@@ -142,10 +147,13 @@ def _copy_columns(model: type[models.Model], keys: tuple[str, ...]) -> _CopyColu
             factories.append((name, position, model_field.default))
             default_texts.append(None)
         else:
-            default_texts.append(_copy_text(model_field.get_default()))
+            default = model_field.get_default()
+            text_of = _json_copy_text if is_json and default is not None else _copy_text
+            default_texts.append(text_of(default))
     return _CopyColumns(
         names=tuple(names),
         positions={name: position for position, name in enumerate(names)},
+        json_names=frozenset(json_names),
         default_texts=tuple(default_texts),
         factories=tuple(factories),
         stamped=tuple(stamped),
@@ -155,14 +163,19 @@ def _copy_columns(model: type[models.Model], keys: tuple[str, ...]) -> _CopyColu
 def _copy_tail(columns: _CopyColumns, values: dict[str, Any], defaults: list[str | None]) -> str:
     """The COPY text of one row's columns after its keys; `defaults` from `texts_of_defaults`."""
     texts = defaults.copy()
-    positions, by_type = columns.positions, _COPY_TEXT_BY_TYPE
+    positions, json_names, by_type = columns.positions, columns.json_names, _COPY_TEXT_BY_TYPE
     for name, value in values.items():
         position = positions.get(name)
-        if position is not None:
+        if position is None:
+            continue
+        if name in json_names and value is not None:
+            texts[position] = _json_copy_text(value)
+        else:
             texts[position] = (by_type.get(type(value)) or _copy_text)(value)
     for name, position, factory in columns.factories:
         if name not in values:
-            texts[position] = _copy_text(factory())
+            value = factory()
+            texts[position] = (_json_copy_text if name in json_names else _copy_text)(value)
     return "\t".join(texts)
 
 
