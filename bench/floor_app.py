@@ -54,11 +54,10 @@ LIVE_COUNT = (
     "FROM customers_livecustomerdelta AS pending WHERE pending.store_id = store.id), 0)) "
     "FROM customers_store AS store"
 )
-# The expressions of the trigram indexes (Customer.Meta, built by customers migration 0010).
+# The search text of the trigram index (customers.models.SEARCH_TEXT, migration 0012).
 KEYWORD = (
-    "AND (UPPER(((first_name || ' ' || last_name))::text) LIKE UPPER(%(kw)s) "
-    "OR UPPER(email::text) LIKE UPPER(%(kw)s) OR UPPER(phone::text) LIKE UPPER(%(kw)s) "
-    "OR UPPER(reference::text) LIKE UPPER(%(kw)s))"
+    "AND UPPER(((first_name || ' ' || last_name) || E'\\x1f' || email || E'\\x1f' "
+    "|| COALESCE(phone, '') || E'\\x1f' || reference)::text) LIKE UPPER(%(kw)s)"
 )
 
 _connection = None
