@@ -29,6 +29,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+import floor_app
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -301,11 +302,9 @@ def common_term(database_url: str, total: int) -> tuple[str, float]:
         for term in COMMON_TERM_CANDIDATES:
             pattern = f"%{term}%"
             matched = connection.execute(
-                "SELECT count(*) FROM customers_customer WHERE deleted_at IS NULL AND ("
-                "UPPER(((first_name || ' ' || last_name))::text) LIKE %s "
-                "OR UPPER(email::text) LIKE %s OR UPPER(phone::text) LIKE %s "
-                "OR UPPER(reference::text) LIKE %s)",
-                [pattern] * 4,
+                "SELECT count(*) FROM customers_customer WHERE deleted_at IS NULL "
+                + floor_app.KEYWORD,
+                {"kw": pattern},
             ).fetchone()[0]
             shares[term] = matched / max(total, 1)
     term = min(shares, key=lambda t: abs(shares[t] - 0.05))
