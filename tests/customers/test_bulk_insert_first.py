@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from addresses.models import Address
 from customers.models import Customer
@@ -62,9 +63,11 @@ def test_new_rows_are_inserted_with_ids_and_references(store):
     ]
 
     # when
-    results = customer_bulk_upsert(store=store, rows=rows, expect_new=True)
+    with CaptureQueriesContext(connection) as queries:
+        results = customer_bulk_upsert(store=store, rows=rows, expect_new=True)
 
-    # then
+    # then: nothing was looked up in the customer table before the insert
+    assert [q["sql"] for q in queries if 'FROM "customers_customer"' in q["sql"]] == []
     created = {c.email: c for c in Customer.objects.filter(store=store)}
     assert [(r.status, r.customer_id, r.reference) for r in results] == [
         (BulkStatus.CREATED, created["a@example.com"].pk, created["a@example.com"].reference),
@@ -192,11 +195,23 @@ def test_an_invalid_row_sends_the_batch_to_the_checks(store, customer):
     with_insert_first, with_checks = both_ways(store, rows)
 
     # then
-    assert with_insert_first == with_checks
-    assert with_insert_first[0] == [
-        (BulkStatus.ERROR, [("phone", "invalid_phone_number"), ("email", "customer_email_taken")]),
-        (BulkStatus.CREATED, []),
-    ]
+    assert (
+        with_insert_first
+        == with_checks
+        == (
+            [
+                (
+                    BulkStatus.ERROR,
+                    [("phone", "invalid_phone_number"), ("email", "customer_email_taken")],
+                ),
+                (BulkStatus.CREATED, []),
+            ],
+            [
+                (customer.email, customer.reference, []),
+                ("ok@example.com", f"{store.code}--", []),
+            ],
+        )
+    )
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="rows made ready for COPY")
