@@ -1,6 +1,8 @@
 import re
 
+from django.db import connection
 from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 
 from addresses.models import Address
 from customers.models import Customer
@@ -50,6 +52,17 @@ def test_generate_customers_again_with_the_same_seed_skips_the_duplicates(store)
         "Created 0 customers in store DE (5 skipped as duplicates), seed 3."
     )
     assert Customer.objects.count() == 5
+
+
+def test_generate_customers_inserts_before_it_looks_anything_up(store):
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        result = run_command("generate_customers", "4", "--seed", "5")
+
+    # then: its rows are new, so nothing is looked up in the customer table to write them
+    assert result.code == 0
+    assert [q["sql"] for q in queries if 'FROM "customers_customer"' in q["sql"]] == []
+    assert Customer.objects.filter(store=store).count() == 4
 
 
 def test_generate_customers_in_an_unknown_store_exits_with_2(db):

@@ -184,7 +184,9 @@ class Command(OperatorCommand):
                 )
                 for n in numbers
             ]
-            results = customer_bulk_upsert(store=store, rows=rows)
+            # Every row is new but for a rerun with the same seed: inserted first, the
+            # unique constraints catch such a batch and it is matched and skipped.
+            results = customer_bulk_upsert(store=store, rows=rows, expect_new=True)
             done = sum(result.status == BulkStatus.CREATED for result in results)
             created += done
             skipped += len(results) - done
