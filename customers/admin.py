@@ -230,11 +230,7 @@ _FORM_NAMES = {"group_id": "group"}
 
 
 def international_form(value: str, *, region: str | None) -> str:
-    """`value` in E.164 when it is a valid number read in `region`, else `value` unchanged.
-
-    Only a reading of the input, with the core's parser: the service still validates and
-    normalises whatever comes out, and words its error for what it rejects.
-    """
+    """`value` in E.164 when it is a valid number read in `region`, else `value` unchanged."""
     if not value.strip() or region is None:
         return value
     try:
@@ -291,8 +287,8 @@ class LinesField(forms.CharField):
 
 
 class CustomerAdminForm(forms.ModelForm):
-    # Plain text: read in the store's country here (`international_form`), then parsed and
-    # normalised by `customers.validation.normalise_phone` in the service.
+    # Plain text: the service reads it in the store's country and normalises it
+    # (`customers.validation.normalise_phone`).
     phone = forms.CharField(
         required=False,
         max_length=64,
@@ -314,11 +310,6 @@ class CustomerAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        store = cleaned.get("store") if "store" in self.fields else self.instance.store
-        region = validation.store_phone_region(store)
-        for name in ("phone", "mobile"):
-            if cleaned.get(name):
-                cleaned[name] = international_form(cleaned[name], region=region)
         for name, message in self.service_errors:
             field = _FORM_NAMES.get(name, name)
             self.add_error(field if field in self.fields else None, message)
@@ -761,7 +752,7 @@ class CustomerAdmin(admin.ModelAdmin):
         """The E.164 numbers `term` can be: international, else national in a store's country.
 
         A national number (`030 1234567`) is read in the country of each store this staff
-        user sees (`validation.store_phone_region`), as the change form reads it for the
+        user sees (`validation.store_phone_region`), as the services read it for the
         customer's store.
         """
         try:

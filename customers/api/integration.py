@@ -57,6 +57,7 @@ from customers.services import (
     customer_soft_delete,
     customer_update,
 )
+from customers.validation import store_phone_region
 from customers.webhooks.services import customers_imported_record
 
 SEARCH_LIMIT_DEFAULT = 50
@@ -184,7 +185,7 @@ class CustomerViewSet(IntegrationViewSet):
         item = self.json_body(request, dict)
         (result,) = customer_bulk_upsert(
             store=self.store,
-            rows=[_bulk_row(item, customer_groups_known())],
+            rows=[_bulk_row(item, customer_groups_known(), store_phone_region(self.store))],
             mode=BulkMode.CREATE,
             write=False,
         )
@@ -377,10 +378,10 @@ class CustomerUploadViewSet(IntegrationViewSet):
         limit = settings.BULK_UPLOAD_MAX_ITEMS
         if len(items) > limit:
             raise PayloadTooLarge(f"At most {limit} customers per upload.")
-        group_ids = customer_groups_known()
+        group_ids, region = customer_groups_known(), store_phone_region(self.store)
         results = customer_bulk_upsert(
             store=self.store,
-            rows=[_bulk_row(item, group_ids) for item in items],
+            rows=[_bulk_row(item, group_ids, region) for item in items],
             mode=BulkMode.CREATE,
             all_or_nothing=True,
         )
@@ -404,8 +405,10 @@ class CustomerUploadViewSet(IntegrationViewSet):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-def _bulk_row(item: Any, group_ids: frozenset[int]) -> BulkRow:
+def _bulk_row(item: Any, group_ids: frozenset[int], phone_region: str | None) -> BulkRow:
     """One TWC item as a new customer's bulk row (TWC customers are `invited` by default).
+
+    National phone numbers are read in `phone_region`, the tenant store's.
 
     A key with a shape problem (`dob` not a date) does not hide the problems of the others:
     the rest of the item is still validated, and its valid unique values are still checked
@@ -423,13 +426,21 @@ def _bulk_row(item: Any, group_ids: frozenset[int]) -> BulkRow:
         except ValidationError:
             return BulkRow(arguments={}, error=shape_error)
         row = customer_bulk_row(
-            arguments, group_ids=group_ids, default_state=Customer.State.INVITED
+            arguments,
+            group_ids=group_ids,
+            default_state=Customer.State.INVITED,
+            phone_region=phone_region,
         )
         errors = dict(shape_error.error_dict)
         if row.error is not None:
             errors.update(row.error.error_dict)
         return BulkRow(arguments=arguments, error=ValidationError(errors))
-    return customer_bulk_row(arguments, group_ids=group_ids, default_state=Customer.State.INVITED)
+    return customer_bulk_row(
+        arguments,
+        group_ids=group_ids,
+        default_state=Customer.State.INVITED,
+        phone_region=phone_region,
+    )
 
 
 def _result_errors(result: BulkResult, index: int | None = None) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
@@ -36,6 +37,7 @@ from customers.services import (
     customer_groups_known,
     customers_copy_format,
 )
+from customers.validation import store_code_phone_region
 
 
 @dataclass
@@ -87,13 +89,17 @@ def prepare_batch(
     file_format: str,
     group_ids: frozenset[int],
     *,
+    store_code: str,
+    store_per_row: bool = False,
     copy_ready: bool = False,
 ) -> PreparedBatch:
     """Parse, hash and validate one batch (`customer_bulk_row`); touches no database.
 
     Pure CPU work, so the command runs it in worker processes while the main process writes
-    the previous batch. With `copy_ready` the valid rows come back as COPY text (for
-    `customer_bulk_create_new`), which is also less to send back to the main process.
+    the previous batch. A row's national phone numbers are read in the country of its store:
+    `store_code`'s, or with `store_per_row` the one the row names. With `copy_ready` the
+    valid rows come back as COPY text (for `customer_bulk_create_new`), which is also less to
+    send back to the main process.
     """
     name_field = FIELD_NAMERS[file_format]
     read_arguments = ARGUMENT_READERS[file_format]
@@ -121,16 +127,21 @@ def prepare_batch(
                 )
                 continue
             arguments["password_hash"] = hashed
-        store_code = arguments.pop("store", "")
+        named = arguments.pop("store", "")
+        row_store = named.strip().upper() if store_per_row and named else store_code
         # SPEC 8: a customer imported without a password is invited (when created; an
         # update leaves the state of an existing customer alone).
         row = customer_bulk_row(
-            arguments, group_ids=group_ids, default_state=Customer.State.INVITED, restore=True
+            arguments,
+            group_ids=group_ids,
+            default_state=Customer.State.INVITED,
+            restore=True,
+            phone_region=store_code_phone_region(row_store),
         )
         if row.error is not None:
             fail(problems_of(record.line, row.error, name_field))
             continue
-        prepared.rows.append((record.line, row, store_code))
+        prepared.rows.append((record.line, row, named))
     if copy_ready:
         by_store: dict[str, tuple[list[int], list[CustomerRow]]] = {}
         for line, row, store_code in prepared.rows:
@@ -244,13 +255,7 @@ class CustomerImport:
             pending: deque[tuple[Future[PreparedBatch], list[SourceRecord]]] = deque()
             try:
                 for batch in batches:
-                    future = pool.submit(
-                        prepare_batch,
-                        batch,
-                        self.file_format,
-                        customer_groups_known(),
-                        copy_ready=self._copy_ready(),
-                    )
+                    future = pool.submit(prepare_batch, batch, **self._batch_options())
                     pending.append((future, batch))
                     # A window of a few batches: the file is never read far ahead.
                     if len(pending) > self.workers:
@@ -266,14 +271,20 @@ class CustomerImport:
         """Whether a batch is prepared as COPY text: while rows are expected to be new."""
         return self._expect_new and connection.vendor == "postgresql"
 
+    def _batch_options(self, copy_ready: bool | None = None) -> dict[str, Any]:
+        """`prepare_batch`'s arguments besides the records, worked out here (not in a worker)."""
+        return {
+            "file_format": self.file_format,
+            "group_ids": customer_groups_known(),
+            "store_code": self.store.code,
+            "store_per_row": self.store_per_row,
+            "copy_ready": self._copy_ready() if copy_ready is None else copy_ready,
+        }
+
     def _prepare(
         self, records: list[SourceRecord], copy_ready: bool | None = None
     ) -> PreparedBatch:
-        if copy_ready is None:
-            copy_ready = self._copy_ready()
-        return prepare_batch(
-            records, self.file_format, customer_groups_known(), copy_ready=copy_ready
-        )
+        return prepare_batch(records, **self._batch_options(copy_ready))
 
     def _report(self, records: list[SourceRecord]) -> None:
         """Hand the batch's problems on in file order, and each rejected record with its own."""

@@ -170,6 +170,7 @@ def customer_bulk_row(
     group_ids: frozenset[int],
     default_state: str | None = None,
     restore: bool = False,
+    phone_region: str | None = None,
 ) -> BulkRow:
     """Validate one row for `customer_bulk_upsert`; touches no database (worker processes).
 
@@ -177,7 +178,8 @@ def customer_bulk_row(
     could not parse (it fails as that error). A row that names no state and carries no
     password hash is created with `default_state` (`with_default_state`); an update never
     applies it. With `restore` (the import) the row may also carry RESTORED_FIELDS, address
-    `uuid`s and default flags, which a new customer keeps (an update ignores them).
+    `uuid`s and default flags, which a new customer keeps (an update ignores them). National
+    phone numbers are read in `phone_region`, the store's (`validation.store_phone_region`).
     """
     if isinstance(arguments, ValidationError):
         return BulkRow(arguments={}, error=arguments)
@@ -188,7 +190,7 @@ def customer_bulk_row(
         arguments, default_state=default_state, has_password=bool(arguments.get("password_hash"))
     )
     try:
-        built = customer_row_build(group_ids=group_ids, **new_customer)
+        built = customer_row_build(group_ids=group_ids, phone_region=phone_region, **new_customer)
         _restore(built, restored)
     except ValidationError as error:
         return BulkRow(arguments, error=error)
@@ -235,12 +237,15 @@ def customer_bulk_upsert(
             "all_or_nothing and write=False need BulkMode.CREATE: updates are written row by row."
         )
     group_ids: frozenset[int] | None = None
+    phone_region = validation.store_phone_region(store)
     prepared: list[BulkRow] = []
     for row in rows:
         if not isinstance(row, BulkRow):
             if group_ids is None:
                 group_ids = customer_groups_known()
-            row = customer_bulk_row(row, group_ids=group_ids, default_state=default_state)
+            row = customer_bulk_row(
+                row, group_ids=group_ids, default_state=default_state, phone_region=phone_region
+            )
         prepared.append(row)
     results: dict[int, BulkResult] = {
         index: BulkResult(BulkStatus.ERROR, errors=[row.error])
@@ -270,7 +275,11 @@ def customer_bulk_upsert(
     # own, so that it reports every problem at once (field errors and duplicates).
     failed = {}
     if mode is BulkMode.CREATE:
-        failed = {i: _unique_values(row) for i, row in enumerate(prepared) if row.built is None}
+        failed = {
+            i: _unique_values(row, phone_region)
+            for i, row in enumerate(prepared)
+            if row.built is None
+        }
         failed = {index: values for index, values in failed.items() if values is not None}
     problems = customers_check_batch(
         store=store, drafts=[prepared[i].built for i in candidates] + list(failed.values())
@@ -392,16 +401,20 @@ def _restored_uuids_check(
     return [index for index in indexes if index not in problems]
 
 
-def _unique_values(row: BulkRow) -> CustomerRow | None:
+def _unique_values(row: BulkRow, phone_region: str | None) -> CustomerRow | None:
     """The unique values (email, phones, reference) of a failed row that are valid alone."""
     errors = getattr(row.error, "error_dict", None)
     if errors is None:
         return None
     values: dict[str, Any] = {"email": ""}
+
+    def phone(value: Any, field: str) -> str:
+        return validation.normalise_phone(value, field=field, region=phone_region).as_e164
+
     cleaners = {
         "email": validation.normalise_email,
-        "phone": lambda value, field: validation.normalise_phone(value, field=field).as_e164,
-        "mobile": lambda value, field: validation.normalise_phone(value, field=field).as_e164,
+        "phone": phone,
+        "mobile": phone,
         "reference": lambda value, field: value if isinstance(value, str) else None,
     }
     for name, clean in cleaners.items():
@@ -466,7 +479,7 @@ def _existing_rows_update_or_skip(
 
 def _existing_update(pk: int, arguments: Mapping[str, Any]) -> BulkResult:
     """Apply a row to the existing customer `pk`: its fields, and addresses it lacks."""
-    customer = Customer.objects.prefetch_related("addresses").get(pk=pk)
+    customer = Customer.objects.select_related("store").prefetch_related("addresses").get(pk=pk)
     result = BulkResult(BulkStatus.UNCHANGED, customer_id=pk, reference=customer.reference)
     changes = {
         name: value
@@ -492,7 +505,9 @@ def _same(customer: Customer, changes: Mapping[str, Any]) -> bool:
     """Whether `changes` would leave `customer` as it is (compared after normalisation)."""
     try:
         values = customer_values_clean(
-            {"email": customer.email, **changes}, group_exists={customer.group_id}.__contains__
+            {"email": customer.email, **changes},
+            group_exists={customer.group_id}.__contains__,
+            phone_region=validation.store_phone_region(customer.store),
         )
     except ValidationError:
         return False

@@ -35,11 +35,12 @@ class CustomerDraft:
     addresses: list[Address] = field(default_factory=list)
 
 
-def _phone(name: str) -> FieldRule:
+def _phone(name: str, region: str | None = None) -> FieldRule:
     # `normalise_phone` applies the phone field's rule (a valid number); the model field's
     # checks would parse it again, which costs more than the rest of a row.
     return FieldRule(
-        normalise=functools.partial(validation.normalise_phone, field=name), model_check=False
+        normalise=functools.partial(validation.normalise_phone, field=name, region=region),
+        model_check=False,
     )
 
 
@@ -69,6 +70,22 @@ CUSTOMER_RULES: dict[str, FieldRule] = {
 
 
 CUSTOMER_FIELDS = frozenset(CUSTOMER_RULES)
+
+
+@functools.cache
+def customer_rules(phone_region: str | None) -> Mapping[str, FieldRule]:
+    """CUSTOMER_RULES reading national phone numbers in `phone_region` (SPEC 10).
+
+    The region is the store's (`validation.store_phone_region`); None reads them in
+    `PHONENUMBER_DEFAULT_REGION`, as CUSTOMER_RULES does.
+    """
+    if phone_region is None:
+        return CUSTOMER_RULES
+    return {
+        **CUSTOMER_RULES,
+        "phone": _phone("phone", phone_region),
+        "mobile": _phone("mobile", phone_region),
+    }
 
 
 def _group_exists(pk: int) -> bool:
@@ -123,18 +140,20 @@ def customer_values_clean(
     *,
     current: Customer | None = None,
     group_exists: Callable[[int], bool] = _group_exists,
+    phone_region: str | None = None,
 ) -> dict[str, Any]:
     """Normalise and check customer fields by CUSTOMER_RULES: the column values they set.
 
     `current` is the customer being changed (None for a new one); `group_exists` answers
-    whether a group id is known (the bulk path passes a lookup in `customer_groups_known()`).
+    whether a group id is known (the bulk path passes a lookup in `customer_groups_known()`);
+    national phone numbers are read in `phone_region` (`customer_rules`).
 
     Raises:
         ValidationError: keyed by domain field name.
     """
     values, errors = validation.rules_apply(
         Customer,
-        CUSTOMER_RULES,
+        customer_rules(phone_region),
         fields,
         creating=current is None,
         check=functools.partial(_check_group, group_exists=group_exists),
@@ -147,7 +166,10 @@ def customer_values_clean(
 
 def customer_fields_apply(customer: Customer, fields: Mapping[str, Any]) -> None:
     """Normalise and set `fields` on the saved `customer`; one ValidationError for all."""
-    for name, value in customer_values_clean(fields, current=customer).items():
+    region = None
+    if "phone" in fields or "mobile" in fields:
+        region = validation.store_phone_region(customer.store)
+    for name, value in customer_values_clean(fields, current=customer, phone_region=region).items():
         setattr(customer, name, value)
 
 
@@ -239,7 +261,8 @@ def customer_build(
         fields, default_state=default_state, has_password=bool(password or password_hash)
     )
     errors: dict[str, list[ValidationError]] = {}
-    values = _collect(errors, lambda: customer_values_clean(fields)) or {}
+    region = validation.store_phone_region(store)
+    values = _collect(errors, lambda: customer_values_clean(fields, phone_region=region)) or {}
     customer = Customer(store=store, **values)
     _collect(
         errors,
@@ -300,12 +323,14 @@ def customer_row_build(
     password_hash: str | None = None,
     reference: str | None = None,
     addresses: Iterable[Mapping[str, Any]] = (),
+    phone_region: str | None = None,
     **fields: Any,
 ) -> CustomerRow:
     """Validate a new customer like `customer_build`, as column values (the import path).
 
-    `group_ids` comes from `customer_groups_known()`. Without `password_hash` the password is
-    unusable.
+    `group_ids` comes from `customer_groups_known()`; `phone_region` is the store's
+    (`validation.store_phone_region`), which `customer_build` reads from its store. Without
+    `password_hash` the password is unusable.
 
     Raises:
         ValidationError: keyed by domain field names (addresses as `addresses.<i>.<field>`),
@@ -313,7 +338,12 @@ def customer_row_build(
     """
     errors: dict[str, list[ValidationError]] = {}
     values = (
-        _collect(errors, lambda: customer_values_clean(fields, group_exists=group_ids.__contains__))
+        _collect(
+            errors,
+            lambda: customer_values_clean(
+                fields, group_exists=group_ids.__contains__, phone_region=phone_region
+            ),
+        )
         or {}
     )
     for name in ("phone", "mobile"):

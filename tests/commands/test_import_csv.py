@@ -557,3 +557,39 @@ def test_workers_share_the_main_process_pages_only_while_they_run(store, write_c
     assert result.code == 0
     assert summary(3, created=3).fullmatch(last_line(result.stdout))
     assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_an_import_reads_national_numbers_in_each_rows_store(
+    other_store, store, write_csv, workers, settings
+):
+    # given: an export of two stores (DE, AT), each row naming its own
+    settings.PHONENUMBER_DEFAULT_REGION = "DE"
+    path = write_csv(
+        [
+            {"email": "anna@example.com", "phone": "0662 123456", "store": "at"},
+            {"email": "ben@example.com", "phone": "030 1234567", "store": "DE"},
+        ]
+    )
+
+    # when
+    result = run_command("import_customers", str(path), "--workers", str(workers))
+
+    # then
+    assert result.code == 0, result.stderr
+    assert sorted(Customer.objects.values_list("store__code", "email", "phone")) == [
+        ("AT", "anna@example.com", "+43662123456"),
+        ("DE", "ben@example.com", "+49301234567"),
+    ]
+
+
+def test_an_import_into_a_store_reads_national_numbers_in_its_country(other_store, write_csv):
+    # given
+    path = write_csv([{"email": "anna@example.com", "mobile": "0664 1234567"}])
+
+    # when
+    result = run_command("import_customers", str(path), "--store", "AT")
+
+    # then
+    assert result.code == 0, result.stderr
+    assert list(Customer.objects.values_list("store__code", "mobile")) == [("AT", "+436641234567")]

@@ -1,10 +1,15 @@
-"""National phone numbers are read in the store's country (SPEC 1.2), by the core's parser."""
+"""National phone numbers are read in the store's country (SPEC 1.2, 10), by the core's parser.
+
+Reads (searches) and writes (create, change, bulk); imports: tests/commands/test_import_csv.py,
+uploads: tests/integration_api/test_upload.py.
+"""
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from customers.models import Store
+from customers.models import Customer, Store
 from customers.selectors import customer_search
+from customers.services import BulkStatus, customer_bulk_upsert, customer_create, customer_update
 from customers.validation import normalise_phone, store_phone_region
 from tests.factories.customers import CustomerFactory, StoreFactory
 
@@ -61,3 +66,57 @@ def test_an_integration_search_reads_a_national_number_in_the_tenants_country(se
 
     # then
     assert [customer.pk for customer in found] == [wanted.pk]
+
+
+# --- Writes: every way a customer is written reads a national number in its store's country
+
+
+@pytest.fixture
+def austrian_store(settings, db):
+    # A default region that would read the number otherwise: only the store's country applies.
+    settings.PHONENUMBER_DEFAULT_REGION = "DE"
+    return StoreFactory(code="AT", name="Austria")
+
+
+def test_a_created_customer_has_national_numbers_read_in_its_stores_country(austrian_store):
+    # when
+    customer = customer_create(
+        store=austrian_store, email="anna@example.com", phone="0662 123456", mobile="0664 1234567"
+    )
+
+    # then
+    customer = Customer.objects.get(pk=customer.pk)
+    assert (customer.phone.as_e164, customer.mobile.as_e164) == ("+43662123456", "+436641234567")
+
+
+def test_a_changed_number_is_read_in_the_customers_stores_country(austrian_store):
+    # given
+    customer = CustomerFactory(store=austrian_store, phone=None)
+
+    # when
+    customer_update(customer=Customer.objects.get(pk=customer.pk), phone="0662 123456")
+
+    # then
+    assert Customer.objects.get(pk=customer.pk).phone.as_e164 == "+43662123456"
+
+
+def test_a_bulk_write_reads_national_numbers_in_its_stores_country(austrian_store):
+    # given: a taken number, and a second row with a bad email and that number, nationally
+    CustomerFactory(store=austrian_store, email="taken@example.com", phone="+43662123457")
+    rows = [
+        {"email": "anna@example.com", "phone": "0662 123456"},
+        {"email": "not-an-email", "phone": "0662 123457"},
+    ]
+
+    # when
+    results = customer_bulk_upsert(store=austrian_store, rows=rows)
+
+    # then: the failed row reports its duplicate too, found by the number read in Austria
+    assert [result.status for result in results] == [BulkStatus.CREATED, BulkStatus.ERROR]
+    assert [type(error).__name__ for error in results[1].errors] == [
+        "ValidationError",
+        "PhoneAlreadyUsed",
+    ]
+    assert list(
+        Customer.objects.filter(store=austrian_store).order_by("pk").values_list("email", "phone")
+    ) == [("taken@example.com", "+43662123457"), ("anna@example.com", "+43662123456")]

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from addresses.models import Address
 from customers.models import Customer
 from tests.factories.customers import CustomerFactory
-from tests.integration_api.conftest import address_body, customer_body
+from tests.integration_api.conftest import address_body, customer_body, staff_client_for
 
 UPLOAD = "/api/v2/upload-customers"
 VALIDATE = "/api/v2/customers/validate"
@@ -332,3 +332,18 @@ def test_validate_reports_uniqueness(twc_client, store):
         ],
     }
     assert Customer.objects.count() == 1
+
+
+def test_an_upload_reads_national_numbers_in_the_tenants_country(other_store, make_staff, settings):
+    # given: a default region that would read the number otherwise
+    settings.PHONENUMBER_DEFAULT_REGION = "DE"
+    client = staff_client_for(make_staff(), tenant="AT")
+    body = customer_body(email="anna@example.com", phone="0662 123456", mobile=None, addresses=[])
+
+    # when
+    response = client.post("/api/v2/upload-customers", [body], format="json")
+
+    # then
+    assert response.status_code == 201, response.json()
+    assert response.json()[0]["phone"] == "+43662123456"
+    assert Customer.objects.get(email="anna@example.com").phone.as_e164 == "+43662123456"

@@ -28,6 +28,7 @@ from customers.services import (
     customer_bulk_upsert,
     customer_groups_known,
 )
+from customers.validation import store_phone_region
 
 POOL_SIZE = 500
 # One hash stands for "a password was imported": generated customers cannot log in with it.
@@ -175,12 +176,14 @@ class Command(OperatorCommand):
         started = time.monotonic()
         created = skipped = 0
         group_ids = customer_groups_known()
+        phone_region = store_phone_region(store)
         for first in range(0, count, options["batch_size"]):
             numbers = range(first, min(count, first + options["batch_size"]))
             rows = [
                 customer_bulk_row(
                     self._customer(rng, pools, run, n, per_customer),
                     group_ids=group_ids,
+                    phone_region=phone_region,
                 )
                 for n in numbers
             ]
