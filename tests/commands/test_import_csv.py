@@ -583,8 +583,11 @@ def test_an_import_reads_national_numbers_in_each_rows_store(
     ]
 
 
-def test_an_import_into_a_store_reads_national_numbers_in_its_country(other_store, write_csv):
-    # given
+def test_an_import_into_a_store_reads_national_numbers_in_its_country(
+    other_store, write_csv, settings
+):
+    # given: a default region that would read the number otherwise
+    settings.PHONENUMBER_DEFAULT_REGION = "DE"
     path = write_csv([{"email": "anna@example.com", "mobile": "0664 1234567"}])
 
     # when

@@ -7,6 +7,7 @@ uploads: tests/integration_api/test_upload.py.
 import pytest
 from django.core.exceptions import ValidationError
 
+from customers.errors import PhoneAlreadyUsed
 from customers.models import Customer, Store
 from customers.selectors import customer_search
 from customers.services import BulkStatus, customer_bulk_upsert, customer_create, customer_update
@@ -113,10 +114,9 @@ def test_a_bulk_write_reads_national_numbers_in_its_stores_country(austrian_stor
 
     # then: the failed row reports its duplicate too, found by the number read in Austria
     assert [result.status for result in results] == [BulkStatus.CREATED, BulkStatus.ERROR]
-    assert [type(error).__name__ for error in results[1].errors] == [
-        "ValidationError",
-        "PhoneAlreadyUsed",
-    ]
+    field_errors, duplicate = results[1].errors
+    assert field_errors.message_dict == {"email": ["Enter a valid email address."]}
+    assert (type(duplicate), duplicate.field) == (PhoneAlreadyUsed, "phone")
     assert list(
         Customer.objects.filter(store=austrian_store).order_by("pk").values_list("email", "phone")
     ) == [("taken@example.com", "+43662123457"), ("anna@example.com", "+43662123456")]
