@@ -71,9 +71,11 @@ def main() -> None:
         customers_copy_format,
     )
     from customers.services.bulk import _existing_rows_update_or_skip
+    from customers.validation import store_phone_region
 
     store = store_get_default()
     group_ids = customer_groups_known()
+    phone_region = store_phone_region(store)
     cpu = dict.fromkeys(STAGES, 0.0)
     wall = dict.fromkeys(STAGES, 0.0)
     measured = 0
@@ -102,7 +104,10 @@ def main() -> None:
                 built = timed(
                     "validate",
                     lambda r=rows: [
-                        customer_bulk_row(a, group_ids=group_ids, restore=True) for a in r
+                        customer_bulk_row(
+                            a, group_ids=group_ids, restore=True, phone_region=phone_region
+                        )
+                        for a in r
                     ],
                     count,
                 )
