@@ -101,6 +101,10 @@ _ATTRIBUTE_GROUPS = {
     '"value_type"}}, "is_obsolete"}}`; values are checked against their `value_type`.',
     "additionalProperties": {"type": "object"},
 }
+_PHONE_INPUT = (
+    "E.164 or international format (`+43 662 123456`); a national number (`0662 123456`) is "
+    "read in the country of the tenant's store."
+)
 TWC_CUSTOMER_INPUT = {
     "type": "object",
     "description": "Read-only keys (`id`, `createdDate`, `lastModifiedDate`, "
@@ -110,8 +114,8 @@ TWC_CUSTOMER_INPUT = {
         "email": _nullable_text(maxLength=254),
         "firstName": _nullable_text(maxLength=100),
         "lastName": _nullable_text(maxLength=100),
-        "phone": _nullable_text(description="E.164, or international format with spacing."),
-        "mobile": _nullable_text(description="E.164, or international format with spacing."),
+        "phone": _nullable_text(description=_PHONE_INPUT),
+        "mobile": _nullable_text(description=_PHONE_INPUT),
         "dob": _nullable_text(description="YYYY-MM-DD or an ISO 8601 date-time."),
         "active": {"type": "boolean"},
         "customer_state": {"type": "string", "enum": _STATES},

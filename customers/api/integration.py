@@ -61,6 +61,7 @@ from customers.validation import store_phone_region
 from customers.webhooks.services import customers_imported_record
 
 SEARCH_LIMIT_DEFAULT = 50
+PHONE_SEARCH = "Normalised to E.164 first; a national number is read in the tenant store's country."
 # TWC query parameter -> selector argument.
 SEARCH_PARAMETERS = {
     "email": "email",
@@ -201,8 +202,8 @@ class CustomerViewSet(IntegrationViewSet):
             OpenApiParameter("email", str, description="Exact, case-insensitive."),
             OpenApiParameter("firstName", str, description="Exact, case-insensitive."),
             OpenApiParameter("lastName", str, description="Exact, case-insensitive."),
-            OpenApiParameter("phone", str, description="Normalised to E.164 first."),
-            OpenApiParameter("mobile", str, description="Normalised to E.164 first."),
+            OpenApiParameter("phone", str, description=PHONE_SEARCH),
+            OpenApiParameter("mobile", str, description=PHONE_SEARCH),
             OpenApiParameter(
                 "limit",
                 OpenApiTypes.INT,
